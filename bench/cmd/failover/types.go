@@ -1,0 +1,5 @@
+package main
+
+import "github.com/halo-lb/halo/internal/netlab"
+
+type netlabHost = netlab.Host

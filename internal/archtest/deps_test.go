@@ -1,0 +1,60 @@
+package archtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const mod = "github.com/halo-lb/halo/"
+
+// The rules of docs/ARCHITECTURE.md: codecs, parsers and algorithms import
+// nothing internal beyond diagnostics; the VRRP state machine never touches
+// netlink or sockets; only the daemon connects state changes to VIPs and
+// the proxy.
+var rules = []struct {
+	pkg     string
+	allowed []string // internal packages it may import; others are violations
+	banned  []string // external packages it must not import
+}{
+	{pkg: "internal/vrrp", banned: []string{"github.com/vishvananda/netlink"}},
+	{pkg: "internal/vrouter", banned: []string{"github.com/vishvananda/netlink", "golang.org/x/net/ipv4", "golang.org/x/net/ipv6", "golang.org/x/sys/unix"}},
+	{pkg: "internal/balance"},
+	{pkg: "internal/config/haproxy", allowed: []string{"internal/config/diag"}},
+	{pkg: "internal/config/keepalived", allowed: []string{"internal/config/diag"}},
+	{pkg: "internal/health", allowed: []string{"internal/config/haproxy", "internal/config/diag"}},
+	{pkg: "internal/proxy", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance"}},
+	{pkg: "internal/vip"},
+	{pkg: "internal/track"},
+}
+
+func TestDependencyDirection(t *testing.T) {
+	for _, r := range rules {
+		t.Run(r.pkg+" imports only what it may", func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", mod+r.pkg).CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				if dep == mod+r.pkg {
+					continue
+				}
+				if rel, ok := strings.CutPrefix(dep, mod); ok && !contains(r.allowed, rel) {
+					t.Errorf("%s imports %s", r.pkg, rel)
+				}
+				if contains(r.banned, dep) {
+					t.Errorf("%s imports %s", r.pkg, dep)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

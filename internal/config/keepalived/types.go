@@ -1,0 +1,250 @@
+package keepalived
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config is a validated keepalived.conf (with its includes). Every default
+// is applied (the defaults are constants in parse.go), so consumers never look at a zero value and
+// guess; where a zero value is meaningful its field comment says what it
+// means.
+type Config struct {
+	File       string // path as given to Load or Parse
+	Global     GlobalDefs
+	Scripts    map[string]*Script // vrrp_script blocks by name
+	Instances  []*Instance        // in file order
+	SyncGroups []*SyncGroup       // in file order
+}
+
+// Instance returns the vrrp_instance named name, or nil.
+func (c *Config) Instance(name string) *Instance {
+	for _, in := range c.Instances {
+		if in.Name == name {
+			return in
+		}
+	}
+	return nil
+}
+
+// GlobalDefs is the global_defs block (several blocks are merged).
+type GlobalDefs struct {
+	RouterID                string        // informational only
+	VRRPVersion             int           // vrrp_version: 2 (default) or 3; instances inherit it
+	GarpMasterDelay         time.Duration // vrrp_garp_master_delay: second GARP burst after becoming master; 5s; 0 = no second burst
+	GarpMasterRepeat        int           // vrrp_garp_master_repeat: GARPs (or NAs) per burst; 5
+	GarpMasterRefresh       time.Duration // vrrp_garp_master_refresh: periodic GARP while master; 0 = off
+	GarpMasterRefreshRepeat int           // vrrp_garp_master_refresh_repeat: GARPs per refresh; 1
+	GarpInterval            time.Duration // vrrp_garp_interval: pause between GARPs of one burst; 0 = back to back
+	GNAInterval             time.Duration // vrrp_gna_interval: pause between unsolicited NAs of one burst; 0 = back to back
+	McastGroup4             netip.Addr    // vrrp_mcast_group4: 224.0.0.18
+	McastGroup6             netip.Addr    // vrrp_mcast_group6: ff02::12
+	// V3PseudoHeader is halo's vrrp_v3_checksum_pseudo_header: whether the
+	// VRRPv3-over-IPv4 checksum includes the IPv4 pseudo-header. true
+	// (default) is keepalived's behaviour; false is RFC 9568's. Instances
+	// inherit it (Instance.V3PseudoHeader).
+	V3PseudoHeader       bool
+	ScriptUser           string // script_user USER [GROUP]: "" = run scripts as the current user
+	ScriptGroup          string // "" = the user's primary group
+	EnableScriptSecurity bool   // enable_script_security
+}
+
+// Script is a vrrp_script block.
+type Script struct {
+	Name          string
+	File          string
+	Line          int
+	Command       string        // as written, quotes removed; run it with Argv
+	Interval      time.Duration // between runs; 1s
+	Timeout       time.Duration // a run taking longer has failed; default = Interval
+	Weight        int           // -253..253; 0 (default) = FAULT while failed, >0 added while succeeding, <0 added while failing
+	WeightReverse bool          // `weight N reverse`: the script's result is inverted before Weight applies
+	Rise, Fall    int           // consecutive results needed to change state; 1, 1
+	User, Group   string        // `user U [G]`; "" = GlobalDefs.ScriptUser
+	InitFail      bool          // init_fail: start in the failed state instead of the OK one
+}
+
+// Argv splits Command into words at white space, keeping what is inside
+// single or double quotes together (quotes removed), the way keepalived
+// runs a script without a shell.
+func (s *Script) Argv() []string {
+	var (
+		argv  []string
+		cur   strings.Builder
+		inArg bool
+		quote rune
+	)
+	for _, r := range s.Command {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '"' || r == '\'':
+			quote, inArg = r, true
+		case r == ' ' || r == '\t':
+			if inArg {
+				argv = append(argv, cur.String())
+				cur.Reset()
+				inArg = false
+			}
+		default:
+			cur.WriteRune(r)
+			inArg = true
+		}
+	}
+	if inArg {
+		argv = append(argv, cur.String())
+	}
+	return argv
+}
+
+// States an instance can be configured to start in.
+const (
+	StateMaster = "MASTER"
+	StateBackup = "BACKUP"
+)
+
+// Instance is a vrrp_instance block: one virtual router.
+type Instance struct {
+	Name         string
+	File         string
+	Line         int
+	InitialState string // StateMaster or StateBackup (default)
+	Interface    string // where adverts are sent and received
+	VRID         uint8  // virtual_router_id, 1..255
+	Priority     uint8  // base priority 1..255; 100; 255 = address owner (never changed by tracking)
+	// AdvertInt is the advertisement interval: whole seconds for VRRPv2,
+	// centiseconds (10ms..40.95s) for VRRPv3, already rounded up.
+	AdvertInt time.Duration
+	Version   int // 2 or 3: `version`, else GlobalDefs.VRRPVersion; IPv6 instances are always 3
+	// V3PseudoHeader: VRRPv3 over IPv4 only, see GlobalDefs.V3PseudoHeader;
+	// `v3_checksum_as_v2` in the instance sets it false.
+	V3PseudoHeader bool
+	VIPs           []VIP // virtual_ipaddress: all of Family(), sent in adverts
+	ExcludedVIPs   []VIP // virtual_ipaddress_excluded: added/removed with VIPs, not advertised, any family
+	NoPreempt      bool  // only when InitialState is BACKUP (forced false otherwise, with a warning)
+	// PreemptDelay: a BACKUP that starts (or sees a lower-priority master)
+	// waits this long before preempting; 0 = at once. Forced 0 with MASTER.
+	PreemptDelay time.Duration
+	AuthType     string       // "" (none), "PASS" or "AH"; always "" for VRRPv3
+	AuthPass     string       // already cut to 8 bytes
+	UnicastSrcIP netip.Addr   // unicast_src_ip; invalid (zero) = the interface's primary address
+	UnicastPeers []netip.Addr // unicast_peer; empty = multicast
+	// MulticastSrcIP is mcast_src_ip: the source of multicast adverts;
+	// invalid (zero) = the interface's primary address. keepalived treats
+	// mcast_src_ip and unicast_src_ip as one setting: SrcIP returns that.
+	MulticastSrcIP  netip.Addr
+	TrackScripts    []TrackScript
+	TrackInterfaces []Track
+	TrackBackends   []Track // halo: backends of the haproxy config; up = at least one server UP
+	Notify          Notify
+	// GARP settings, inherited from GlobalDefs unless set in the instance.
+	GarpMasterDelay         time.Duration
+	GarpMasterRepeat        int
+	GarpMasterRefresh       time.Duration
+	GarpMasterRefreshRepeat int
+	SyncGroup               string // name of the vrrp_sync_group holding it; "" = none
+	// Lines maps each keyword written in the block (e.g. "priority",
+	// "virtual_router_id") to its line in File, for diagnostics.
+	Lines map[string]int
+}
+
+// Family is 4 or 6: the address family of the VIPs (0 when there are none,
+// which validation does not let through).
+func (in *Instance) Family() int {
+	if len(in.VIPs) == 0 {
+		return 0
+	}
+	if in.VIPs[0].Prefix.Addr().Is4() {
+		return 4
+	}
+	return 6
+}
+
+// SrcIP is the configured source address for adverts: unicast_src_ip, else
+// mcast_src_ip; invalid (zero) means the interface's primary address.
+func (in *Instance) SrcIP() netip.Addr {
+	if in.UnicastSrcIP.IsValid() {
+		return in.UnicastSrcIP
+	}
+	return in.MulticastSrcIP
+}
+
+// EffectivePriority is the priority with the sum of the tracking deltas
+// applied (see Track.Delta): an address owner (255) keeps 255, any other is
+// clamped to 1..254, as keepalived does.
+func (in *Instance) EffectivePriority(delta int) uint8 {
+	if in.Priority == 255 {
+		return 255
+	}
+	p := int(in.Priority) + delta
+	return uint8(min(max(p, 1), 254))
+}
+
+// Track is one line of track_script, track_interface or track_backend:
+// `NAME [weight N [reverse]]`.
+type Track struct {
+	Name string
+	// Weight is the weight in effect: the one written on the line, or else
+	// (track_script) the script's own weight, or else 0.
+	Weight    int
+	HasWeight bool // the weight was written on this line
+	Reverse   bool // the tracked object's state is inverted before Weight applies
+	File      string
+	Line      int
+}
+
+// Delta is what the tracked object contributes to the priority when it is
+// up (script succeeded, interface up, backend has a server UP): with weight
+// 0 a down object puts the instance in FAULT; a positive weight is added
+// while up; a negative weight is added (subtracted) while down.
+func (t Track) Delta(up bool) (delta int, fault bool) {
+	if t.Reverse {
+		up = !up
+	}
+	switch {
+	case t.Weight == 0:
+		return 0, !up
+	case t.Weight > 0 && up:
+		return t.Weight, false
+	case t.Weight < 0 && !up:
+		return t.Weight, false
+	}
+	return 0, false
+}
+
+// TrackScript is a track_script line with its resolved vrrp_script.
+type TrackScript struct {
+	Track
+	Script *Script
+}
+
+// Notify holds the commands run on state changes, as written (quotes
+// removed); "" = none.
+type Notify struct {
+	Master, Backup, Fault, Stop string
+	Any                         string // `notify`: run on every change with "INSTANCE|GROUP name state priority"
+}
+
+// VIP is one line of virtual_ipaddress or virtual_ipaddress_excluded:
+// `ADDR[/PREFIX] [dev X] [label Y] [brd Z] [scope S]`.
+type VIP struct {
+	Prefix netip.Prefix // /32 or /128 when no prefix was written; host bits kept
+	Dev    string       // default Instance.Interface
+	Label  string       // "" = none
+	Brd    netip.Addr   // IPv4 broadcast; invalid (zero) = none, as keepalived (set 0.0.0.0 for netlink)
+	Scope  string       // "global" (default), "site", "link", "host", "nowhere" or a number
+	File   string       // where the line is: Instance.File unless it came from an include inside the block
+	Line   int
+}
+
+// SyncGroup is a vrrp_sync_group: instances that change state together.
+type SyncGroup struct {
+	Name   string
+	File   string
+	Line   int
+	Group  []string // instance names, each in at most one group
+	Notify Notify
+}

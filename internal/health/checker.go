@@ -1,0 +1,274 @@
+package health
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/halo-lb/halo/internal/config/haproxy"
+)
+
+// initialResolveTimeout bounds the name lookup NewChecker makes to pick the
+// initial state.
+const initialResolveTimeout = time.Second
+
+// Reasons given to onChange for changes of the maintenance state, in
+// HAProxy's log wording.
+const (
+	ReasonMaintenance     = "going DOWN for maintenance"
+	ReasonLeftMaintenance = "leaving forced maintenance"
+)
+
+// Checker probes one server with `check` as its backend says, and keeps
+// its State. Its zero value is not usable: call NewChecker.
+type Checker struct {
+	rise, fall                  int
+	inter, fastInter, downInter time.Duration
+	prober                      *prober // used by Run's goroutine only, after NewChecker
+	onChange                    func(up bool, reason string)
+	log                         *slog.Logger
+	wake                        chan struct{} // SetPaused tells Run, capacity 1
+	reported                    bool          // the Up value onChange last heard of; Run's goroutine only
+
+	mu     sync.Mutex
+	st     Status
+	reason string // why the effective state is what it is
+}
+
+// Status is a snapshot of a Checker, for the stats page and `show stat`.
+type Status struct {
+	Up     bool // effective: the health state is UP and the server is not paused
+	Paused bool // in maintenance (`disabled`, or SetPaused(true)): not probed
+	State  State
+	Rise   int
+	Fall   int
+	// Successes and Failures count the latest results of one kind in a row;
+	// one of them is 0.
+	Successes  int
+	Failures   int
+	Checks     uint64         // probes run
+	Failed     uint64         // probes that failed (HAProxy's chkfail)
+	Downs      uint64         // UP to DOWN transitions (HAProxy's chkdown)
+	Last       Result         // latest probe, or why NewChecker found the server uncheckable; Code UNK before either
+	LastCheck  time.Time      // when the latest probe ended; zero before the first
+	LastChange time.Time      // when Up last changed; the creation time at first
+	Addr       netip.AddrPort // address of the latest probe; zero before the first
+}
+
+// NewChecker returns a Checker that probes s as b.Check says. s should have
+// `check` (servers without it need no Checker: they are always UP).
+//
+// The server starts UP, as in HAProxy, with the lowest UP health, so one
+// failed probe takes it DOWN. It starts DOWN instead when it cannot be
+// checked at all: no port to check, an invalid tcp-check regex, or a host
+// name that does not resolve now (NewChecker looks it up, for at most
+// 1 s). A `disabled` server starts paused.
+//
+// onChange is called from Run's goroutine on every change of Up() with the
+// new value and the reason (the probe's Reason, or ReasonMaintenance /
+// ReasonLeftMaintenance); nil ignores changes. log nil discards.
+func NewChecker(b *haproxy.Backend, s *haproxy.Server, onChange func(up bool, reason string), log *slog.Logger) *Checker {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Checker{
+		rise:      max(s.Rise, 1),
+		fall:      max(s.Fall, 1),
+		inter:     s.Inter,
+		fastInter: s.FastInter,
+		downInter: s.DownInter,
+		prober:    newProber(b, s),
+		onChange:  onChange,
+		log:       log.With("backend", b.Name, "server", s.Name),
+		wake:      make(chan struct{}, 1),
+	}
+	if c.inter <= 0 {
+		c.inter = DefaultInter
+	}
+	c.st = Status{
+		State:      Initial(c.rise, c.fall),
+		Paused:     s.Disabled,
+		Rise:       c.rise,
+		Fall:       c.fall,
+		Last:       Result{Code: CodeUnknown, Reason: CodeUnknown.String()},
+		LastChange: time.Now(),
+	}
+	if r, ok := c.precheck(); !ok {
+		c.st.State = Down()
+		c.st.Last = r
+		c.reason = r.Reason
+	}
+	c.st.Up = c.st.State.Up && !c.st.Paused
+	c.reported = c.st.Up
+	return c
+}
+
+// precheck finds servers that cannot be checked before any probe runs.
+func (c *Checker) precheck() (Result, bool) {
+	p := c.prober
+	if p.setupErr != "" {
+		return fail(CodeSockErr, "%s", p.setupErr), false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), initialResolveTimeout)
+	defer cancel()
+	if _, err := p.resolve(ctx); err != nil {
+		return fail(CodeSockErr, "%v", err), false
+	}
+	return Result{}, true
+}
+
+// Up reports whether the server is UP: its health state is UP and it is
+// not in maintenance.
+func (c *Checker) Up() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st.Up
+}
+
+// Status returns a snapshot of the checker.
+func (c *Checker) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.st
+}
+
+// SetPaused puts the server in maintenance (true), where it is not probed
+// and not UP, or takes it out (false), where it restarts from the initial
+// state (UP, one failure from DOWN) like HAProxy's `init-state up`. It is
+// what the runtime API's `disable server`/`enable server` call; safe from
+// any goroutine. Run reports the resulting change of Up() to onChange.
+func (c *Checker) SetPaused(paused bool) {
+	c.mu.Lock()
+	if c.st.Paused != paused {
+		c.st.Paused = paused
+		if paused {
+			c.reason = ReasonMaintenance
+		} else {
+			c.st.State = Initial(c.rise, c.fall)
+			c.st.Successes, c.st.Failures = 0, 0
+			c.reason = ReasonLeftMaintenance
+		}
+		c.setUpLocked()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	c.mu.Unlock()
+}
+
+// setUpLocked recomputes the effective Up from state and pause.
+func (c *Checker) setUpLocked() {
+	up := c.st.State.Up && !c.st.Paused
+	if up != c.st.Up {
+		c.st.Up = up
+		c.st.LastChange = time.Now()
+	}
+}
+
+// Run probes the server until ctx is done, then returns nil. The first
+// probe comes after a random part of the interval, which spreads the
+// checks of many servers (HAProxy does the same); the next ones follow
+// State.Interval. Run must be called at most once.
+func (c *Checker) Run(ctx context.Context) error {
+	timer := time.NewTimer(c.firstDelay())
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+			c.notify()
+			c.mu.Lock()
+			paused, state := c.st.Paused, c.st.State
+			c.mu.Unlock()
+			if !paused {
+				timer.Reset(c.interval(state))
+			}
+		case <-timer.C:
+			c.mu.Lock()
+			paused := c.st.Paused
+			c.mu.Unlock()
+			if paused {
+				continue // SetPaused(false) restarts the timer
+			}
+			r, addr := c.prober.probe(ctx)
+			if ctx.Err() != nil {
+				return nil // a probe cut short by shutdown says nothing about the server
+			}
+			state := c.apply(r, addr)
+			c.notify()
+			timer.Reset(c.interval(state))
+		}
+	}
+}
+
+func (c *Checker) firstDelay() time.Duration {
+	c.mu.Lock()
+	state := c.st.State
+	c.mu.Unlock()
+	return rand.N(c.interval(state)) + 1
+}
+
+func (c *Checker) interval(s State) time.Duration {
+	return s.Interval(c.rise, c.fall, c.inter, c.fastInter, c.downInter)
+}
+
+// apply records a probe's result and returns the new state.
+func (c *Checker) apply(r Result, addr netip.AddrPort) State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.Checks++
+	c.st.Last = r
+	c.st.LastCheck = time.Now()
+	c.st.Addr = addr
+	if r.OK {
+		c.st.Successes++
+		c.st.Failures = 0
+	} else {
+		c.st.Failed++
+		c.st.Failures++
+		c.st.Successes = 0
+	}
+	if c.st.Paused {
+		return c.st.State // paused while the probe ran: the result changes nothing
+	}
+	next, changed := c.st.State.Next(r, c.rise, c.fall)
+	c.st.State = next
+	if changed {
+		c.reason = r.Reason
+		if !next.Up {
+			c.st.Downs++
+		}
+	}
+	c.setUpLocked()
+	if !r.OK {
+		c.log.Debug("check failed", "reason", r.Reason)
+	}
+	return next
+}
+
+// notify calls onChange when Up() differs from what was last reported.
+func (c *Checker) notify() {
+	c.mu.Lock()
+	up, reason, paused := c.st.Up, c.reason, c.st.Paused
+	c.mu.Unlock()
+	if up == c.reported {
+		return
+	}
+	c.reported = up
+	state := "DOWN"
+	if up {
+		state = "UP"
+	}
+	if paused {
+		state = "MAINT"
+	}
+	c.log.Info("server is "+state, "state", state, "reason", reason)
+	if c.onChange != nil {
+		c.onChange(up, reason)
+	}
+}

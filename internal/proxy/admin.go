@@ -1,0 +1,93 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+)
+
+func (p *Proxy) lookup(backend, name string) (*server, error) {
+	b := p.beByName[backend]
+	if b == nil {
+		return nil, fmt.Errorf("no such backend %q", backend)
+	}
+	s := b.byName[name]
+	if s == nil {
+		return nil, fmt.Errorf("backend %q: no such server %q", backend, name)
+	}
+	return s, nil
+}
+
+// update applies f to a server under its backend's lock, recomputes the
+// selection set and hands freed capacity to queued connections.
+func (p *Proxy) update(backend, name string, f func(s *server) error) error {
+	s, err := p.lookup(backend, name)
+	if err != nil {
+		return err
+	}
+	b := s.be
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := f(s); err != nil {
+		return err
+	}
+	b.rebuild()
+	b.dispatchLocked()
+	return nil
+}
+
+// SetServerHealth records a health check verdict. A DOWN server gets no new
+// connections; its established ones continue.
+func (p *Proxy) SetServerHealth(backend, srv string, up bool) error {
+	return p.update(backend, srv, func(s *server) error { s.up = up; return nil })
+}
+
+// SetServerAdmin sets a server's administrative state (runtime API `set
+// server B/S state`). Drain and Maint servers get no new connections.
+func (p *Proxy) SetServerAdmin(backend, srv string, st AdminState) error {
+	return p.update(backend, srv, func(s *server) error { s.admin = st; return nil })
+}
+
+// SetServerWeight sets a server's effective weight, 0..256 (runtime API
+// `set weight B/S N`). Weight 0 takes no new connections.
+func (p *Proxy) SetServerWeight(backend, srv string, w int) error {
+	return p.update(backend, srv, func(s *server) error {
+		if w < 0 || w > 256 {
+			return fmt.Errorf("backend %q server %q: weight %d out of range 0..256", backend, srv, w)
+		}
+		s.weight = w
+		return nil
+	})
+}
+
+// resolveLoop resolves servers written as names: at once, then every 30
+// seconds; until a name resolves its server fails every connect attempt.
+func (p *Proxy) resolveLoop(stop <-chan struct{}) {
+	for {
+		for _, b := range p.backends {
+			for _, s := range b.servers {
+				if _, err := netip.ParseAddr(s.cfg.Host); err == nil {
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", s.cfg.Host)
+				cancel()
+				if err != nil || len(as) == 0 {
+					if s.addr.Load() == nil {
+						p.log.Warn("server address does not resolve", "backend", b.cfg.Name, "server", s.cfg.Name, "err", err)
+					}
+					continue
+				}
+				a := as[0].Unmap()
+				s.addr.Store(&a)
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
+}

@@ -1,0 +1,260 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/halo-lb/halo/internal/config/haproxy"
+	"golang.org/x/sys/unix"
+)
+
+// Proxy runs the frontends and backends of one haproxy.cfg.
+//
+// Listener sockets (listener) are kept apart from the configuration they
+// serve (frontend, backend) so that a later reload can hand live listeners
+// to a new configuration.
+type Proxy struct {
+	cfg       *haproxy.Config
+	log       *slog.Logger
+	lim       limiter // global maxconn
+	frontends []*frontend
+	backends  []*backend
+	beByName  map[string]*backend
+	splice    bool // false: copy through buffers (splice(2) unavailable)
+
+	mu        sync.Mutex
+	listeners []*listener
+	serving   bool
+
+	reactors []*reactor
+	next     atomic.Uint32
+	live     sync.WaitGroup // one per accepted connection until closed
+}
+
+// frontend is the runtime state of a configured frontend.
+type frontend struct {
+	cfg   *haproxy.Frontend
+	be    *backend // nil: connections are closed at once
+	lim   limiter
+	stats counters
+}
+
+// New validates cfg and prepares the runtime state; it opens no socket.
+// Frontends that serve HAProxy's statistics page (Stats != nil) are left to
+// the stats component. A nil log discards.
+func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Proxy{
+		cfg:      cfg,
+		log:      log,
+		lim:      newLimiter(cfg.Global.MaxConn),
+		beByName: make(map[string]*backend),
+		splice:   spliceWorks(),
+	}
+	for _, bc := range cfg.Backends {
+		if _, dup := p.beByName[bc.Name]; dup {
+			return nil, fmt.Errorf("duplicate backend %q", bc.Name)
+		}
+		for _, sc := range bc.Servers {
+			if sc.Weight < 0 || sc.Weight > 256 {
+				return nil, fmt.Errorf("backend %q server %q: weight %d out of range 0..256", bc.Name, sc.Name, sc.Weight)
+			}
+		}
+		b, err := newBackend(bc)
+		if err != nil {
+			return nil, err
+		}
+		p.backends = append(p.backends, b)
+		p.beByName[bc.Name] = b
+	}
+	for _, fc := range cfg.Frontends {
+		if fc.Stats != nil {
+			continue
+		}
+		fe := &frontend{cfg: fc, lim: newLimiter(fc.MaxConn)}
+		if fc.DefaultBackend != nil {
+			fe.be = p.beByName[fc.DefaultBackend.Name]
+			if fe.be == nil {
+				return nil, fmt.Errorf("frontend %q: unknown backend %q", fc.Name, fc.DefaultBackend.Name)
+			}
+		}
+		for _, b := range fc.Binds {
+			if _, err := parseBind(b); err != nil {
+				return nil, fmt.Errorf("frontend %q bind %q: %w", fc.Name, b.Addr, err)
+			}
+		}
+		p.frontends = append(p.frontends, fe)
+	}
+	return p, nil
+}
+
+// Listen opens every bind of every frontend. On failure it closes what it
+// opened and names the frontend and address.
+func (p *Proxy) Listen() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.listeners != nil {
+		return errors.New("proxy is already listening")
+	}
+	var ls []*listener
+	for _, fe := range p.frontends {
+		for _, b := range fe.cfg.Binds {
+			l, err := listen(b)
+			if err != nil {
+				for _, l := range ls {
+					l.close()
+				}
+				return fmt.Errorf("frontend %q bind %q: %w", fe.cfg.Name, b.Addr, err)
+			}
+			l.fe = fe
+			ls = append(ls, l)
+		}
+	}
+	p.listeners = ls
+	if p.listeners == nil {
+		p.listeners = []*listener{}
+	}
+	return nil
+}
+
+// Addrs returns the bound address of every listener in configuration order
+// (useful with port 0 in tests).
+func (p *Proxy) Addrs() []net.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []net.Addr
+	for _, l := range p.listeners {
+		out = append(out, l.addr)
+	}
+	return out
+}
+
+// Close releases the listeners of a proxy that Listened but will not Serve.
+func (p *Proxy) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.serving {
+		return errors.New("proxy is serving: cancel Serve's context instead")
+	}
+	for _, l := range p.listeners {
+		l.close()
+	}
+	p.listeners = nil
+	return nil
+}
+
+// Serve accepts and relays until ctx is done, then stops accepting (the
+// listeners close, so new connects are refused) and waits for the live
+// connections to finish, at most Global.HardStopAfter when set, after which
+// they are reset. It returns nil after a stop, or an error when it could not
+// start.
+func (p *Proxy) Serve(ctx context.Context) error {
+	p.mu.Lock()
+	if p.listeners == nil {
+		p.mu.Unlock()
+		return errors.New("serve called before listen")
+	}
+	if p.serving {
+		p.mu.Unlock()
+		return errors.New("proxy is already serving")
+	}
+	p.serving = true
+	listeners := p.listeners
+	p.mu.Unlock()
+
+	n := min(runtime.GOMAXPROCS(0), 8)
+	var reactors sync.WaitGroup
+	for i := 0; i < n; i++ {
+		r, err := newReactor(p)
+		if err != nil {
+			for _, r := range p.reactors {
+				r.quit.Store(true)
+				r.wake()
+			}
+			reactors.Wait()
+			return fmt.Errorf("starting reactor: %w", err)
+		}
+		p.reactors = append(p.reactors, r)
+		reactors.Go(r.run)
+	}
+
+	stop := make(chan struct{})
+	var acceptors sync.WaitGroup
+	for _, l := range listeners {
+		acceptors.Go(func() { p.acceptLoop(l, stop) })
+	}
+	acceptors.Go(func() { p.resolveLoop(stop) })
+	p.log.Info("proxy serving", "listeners", len(listeners), "splice", p.splice)
+
+	<-ctx.Done()
+	close(stop)
+	for _, l := range listeners {
+		l.close()
+	}
+	acceptors.Wait()
+
+	drained := make(chan struct{})
+	go func() { p.live.Wait(); close(drained) }()
+	var hard <-chan time.Time
+	if d := p.cfg.Global.HardStopAfter; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		hard = t.C
+	}
+	select {
+	case <-drained:
+	case <-hard:
+		p.log.Warn("hard-stop-after reached, resetting live connections", "reason", "hard-stop-after")
+		for _, r := range p.reactors {
+			r.kill.Store(true)
+			r.wake()
+		}
+		<-drained
+	}
+	for _, r := range p.reactors {
+		r.quit.Store(true)
+		r.wake()
+	}
+	reactors.Wait()
+	p.mu.Lock()
+	p.listeners, p.serving = nil, false
+	p.mu.Unlock()
+	return nil
+}
+
+// accepted hands a new client socket to a reactor.
+func (p *Proxy) accepted(fe *frontend, fd int, sa unix.Sockaddr) {
+	p.live.Add(1)
+	fe.stats.open()
+	if fe.be != nil {
+		fe.be.stats.open()
+	}
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	c := &conn{fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: addrPort(sa)}
+	c.r = p.reactors[p.next.Add(1)%uint32(len(p.reactors))]
+	c.r.post(c)
+}
+
+// connClosed is the last step of conn.close.
+func (p *Proxy) connClosed(c *conn, reason string) {
+	c.fe.stats.close()
+	c.fe.lim.release()
+	p.lim.release()
+	if reason != reasonDone && reason != reasonIdle && p.log.Enabled(context.Background(), slog.LevelDebug) {
+		var be string
+		if c.be != nil {
+			be = c.be.cfg.Name
+		}
+		p.log.Debug("connection closed", "frontend", c.fe.cfg.Name, "backend", be, "reason", reason)
+	}
+	p.live.Done()
+}

@@ -1,0 +1,98 @@
+package track
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+)
+
+// Script runs a vrrp_script command every Interval and reports when its
+// verdict changes: Rise consecutive successes make it good, Fall consecutive
+// failures make it bad. A run that outlives Timeout counts as a failure.
+type Script struct {
+	Name     string
+	Argv     []string      // the command split as keepalived splits it (see SplitCommand)
+	Interval time.Duration // default 1s
+	Timeout  time.Duration // 0 = Interval
+	Rise     int           // default 1
+	Fall     int           // default 1
+
+	// Exec runs one check; nil runs Argv as a process (no shell, as keepalived).
+	Exec func(ctx context.Context, argv []string) error
+}
+
+// RunOnce runs the check once and returns its raw result (nil = success).
+func (s *Script) RunOnce(ctx context.Context) error {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = s.interval()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	run := s.Exec
+	if run == nil {
+		run = execArgv
+	}
+	return run(ctx, s.Argv)
+}
+
+func execArgv(ctx context.Context, argv []string) error {
+	if len(argv) == 0 {
+		return errors.New("empty script")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("timed out: %w", ctx.Err())
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Script) interval() time.Duration {
+	if s.Interval <= 0 {
+		return time.Second
+	}
+	return s.Interval
+}
+
+// Run checks until ctx is done. initial is the verdict already known (from a
+// first RunOnce); onChange gets every later change, from this goroutine.
+func (s *Script) Run(ctx context.Context, initial bool, onChange func(good bool, err error)) error {
+	rise, fall := max(s.Rise, 1), max(s.Fall, 1)
+	good := initial
+	streak := 0 // consecutive results that disagree with good
+	t := time.NewTicker(s.interval())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		err := s.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		ok := err == nil
+		if ok == good {
+			streak = 0
+			continue
+		}
+		streak++
+		need := fall
+		if ok {
+			need = rise
+		}
+		if streak >= need {
+			good, streak = ok, 0
+			if onChange != nil {
+				onChange(good, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,104 @@
+// Package viptest provides an in-memory stand-in for vip.Manager, for tests
+// of components that hold virtual IPs without touching the network.
+package viptest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/halo-lb/halo/internal/vip"
+)
+
+// A Call is one recorded method call.
+type Call struct {
+	Op    string // "add", "delete" or "announce"
+	Addr  string // vip.Address.String()
+	Count int    // announce only
+}
+
+// Fake records Add, Delete and Announce and answers Has from what it was
+// told. Its zero value is ready; it is safe for concurrent use. Set Err to
+// make every call fail.
+type Fake struct {
+	mu    sync.Mutex
+	held  map[string]vip.Address // by String()
+	calls []Call
+	Err   error
+}
+
+func (f *Fake) record(c Call) error {
+	f.calls = append(f.calls, c)
+	if f.Err != nil {
+		return fmt.Errorf("%s %s: %w", c.Op, c.Addr, f.Err)
+	}
+	return nil
+}
+
+// Add records a as held.
+func (f *Fake) Add(a vip.Address) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Op: "add", Addr: a.String()}); err != nil {
+		return err
+	}
+	if f.held == nil {
+		f.held = map[string]vip.Address{}
+	}
+	f.held[key(a)] = a
+	return nil
+}
+
+// Delete records a as released.
+func (f *Fake) Delete(a vip.Address) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Op: "delete", Addr: a.String()}); err != nil {
+		return err
+	}
+	delete(f.held, key(a))
+	return nil
+}
+
+// Has reports whether a is held.
+func (f *Fake) Has(a vip.Address) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Err != nil {
+		return false, f.Err
+	}
+	_, ok := f.held[key(a)]
+	return ok, nil
+}
+
+// Announce records the announcement; it does not wait.
+func (f *Fake) Announce(ctx context.Context, a vip.Address, count int, interval time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.record(Call{Op: "announce", Addr: a.String(), Count: count})
+}
+
+// Calls returns the calls so far, oldest first.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+// Held returns the held addresses, sorted by their String form.
+func (f *Fake) Held() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, a := range f.held {
+		out = append(out, a.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// key identifies an address as the kernel does: address, prefix length and
+// interface.
+func key(a vip.Address) string { return a.Prefix.String() + "%" + a.Dev }

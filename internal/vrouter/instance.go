@@ -1,0 +1,240 @@
+package vrouter
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Sender sends one VRRP advertisement for the instance's virtual router.
+type Sender interface {
+	SendAdvert(priority uint8) error
+}
+
+// advertQueue bounds the adverts waiting for the loop. VRRP tolerates loss;
+// a full queue drops (and counts) rather than blocking the receiver.
+const advertQueue = 64
+
+// Instance drives one Machine with real time: one loop goroutine (Run) owns
+// the machine, sends adverts and reports transitions in order.
+type Instance struct {
+	name         string
+	cfg          Config
+	sender       Sender
+	clk          Clock
+	log          *slog.Logger
+	onTransition func(Transition)
+
+	adverts chan Advert
+	kick    chan struct{} // cap 1: the tracker inputs below changed
+	ran     atomic.Bool
+
+	mu sync.Mutex // guards the fields below
+	// Latest tracker inputs; the loop applies the newest values.
+	wantPriority uint8
+	wantFault    bool
+	faultReason  string
+	status       InstanceStatus
+}
+
+// InstanceStatus is a snapshot of an instance for status pages.
+type InstanceStatus struct {
+	Name               string
+	VRID               uint8
+	State              State
+	Priority           uint8 // effective
+	ConfiguredPriority uint8
+	Master             netip.Addr // current master, invalid when unknown
+	MasterPriority     uint8
+	Fault              bool
+	FaultReason        string
+	AdvertsSent        uint64
+	AdvertsReceived    uint64
+	AdvertsDropped     uint64 // queue full or instance not running
+	SendErrors         uint64
+	Transitions        uint64
+	LastTransition     time.Time // zero before the first transition
+	LastReason         Reason
+	LastDetail         string
+}
+
+// NewInstance returns an instance named name (logged as the vrid key) for
+// cfg. A nil s sends nothing; a nil clk is the real clock; a nil log
+// discards; a nil onTransition is not called. onTransition runs on the loop
+// goroutine, in order, and the loop waits for it: VIPs follow state strictly.
+func NewInstance(name string, cfg Config, s Sender, clk Clock, log *slog.Logger, onTransition func(Transition)) *Instance {
+	if clk == nil {
+		clk = realClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	m := NewMachine(cfg) // normalizes cfg for the status
+	i := &Instance{
+		name:         name,
+		cfg:          cfg,
+		sender:       s,
+		clk:          clk,
+		log:          log.With("vrid", name),
+		onTransition: onTransition,
+		adverts:      make(chan Advert, advertQueue),
+		kick:         make(chan struct{}, 1),
+		wantPriority: m.Priority(),
+	}
+	i.status = InstanceStatus{
+		Name: name, VRID: cfg.VRID, State: Init,
+		Priority: m.Priority(), ConfiguredPriority: m.cfg.Priority,
+	}
+	return i
+}
+
+// Run starts the machine and serves events until ctx is done; then it shuts
+// the machine down (a Master sends a priority-0 advert and reports its
+// transition to Init) and returns nil. Run may be called once.
+func (i *Instance) Run(ctx context.Context) error {
+	if !i.ran.CompareAndSwap(false, true) {
+		return fmt.Errorf("instance %q: already run", i.name)
+	}
+	m := NewMachine(i.cfg)
+	now := i.clk.Now()
+	i.applyTracking(m, now) // inputs set before Run count from the start
+	i.apply(m, m.Start(now))
+
+	timer := i.clk.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		i.arm(timer, m)
+		select {
+		case <-ctx.Done():
+			i.apply(m, m.Shutdown(i.clk.Now()))
+			return nil
+		case a := <-i.adverts:
+			i.count(func(s *InstanceStatus) { s.AdvertsReceived++ })
+			i.apply(m, m.Advert(i.clk.Now(), a))
+		case <-i.kick:
+			i.applyTracking(m, i.clk.Now())
+		case <-timer.C():
+			i.apply(m, m.Tick(i.clk.Now()))
+		}
+	}
+}
+
+// Deliver hands a received, validated advert to the loop. It never blocks.
+func (i *Instance) Deliver(a Advert) {
+	select {
+	case i.adverts <- a:
+	default:
+		i.count(func(s *InstanceStatus) { s.AdvertsDropped++ })
+	}
+}
+
+// SetPriority sets the effective priority (from tracking). It never blocks;
+// the loop applies the latest value.
+func (i *Instance) SetPriority(p uint8) {
+	i.mu.Lock()
+	i.wantPriority = p
+	i.mu.Unlock()
+	i.poke()
+}
+
+// SetFault enters or leaves Fault (from tracking). It never blocks; the loop
+// applies the latest value, so a fault set and cleared before the loop looks
+// is not seen.
+func (i *Instance) SetFault(fault bool, reason string) {
+	i.mu.Lock()
+	i.wantFault, i.faultReason = fault, reason
+	i.mu.Unlock()
+	i.poke()
+}
+
+// Status returns a snapshot of the instance.
+func (i *Instance) Status() InstanceStatus {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.status
+}
+
+func (i *Instance) poke() {
+	select {
+	case i.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (i *Instance) count(f func(*InstanceStatus)) {
+	i.mu.Lock()
+	f(&i.status)
+	i.mu.Unlock()
+}
+
+// arm points the loop's timer at the machine's next deadline.
+func (i *Instance) arm(t Timer, m *Machine) {
+	t.Stop()
+	if d := m.NextDeadline(); !d.IsZero() {
+		t.Reset(max(d.Sub(i.clk.Now()), 0))
+	}
+}
+
+// applyTracking feeds the latest tracker inputs to the machine: fault
+// first, so a priority change while faulty produces no advert.
+func (i *Instance) applyTracking(m *Machine, now time.Time) {
+	i.mu.Lock()
+	p, fault, reason := i.wantPriority, i.wantFault, i.faultReason
+	i.mu.Unlock()
+	if fault {
+		i.apply(m, m.SetFault(now, true, reason))
+		i.apply(m, m.SetPriority(now, p))
+	} else {
+		i.apply(m, m.SetPriority(now, p))
+		i.apply(m, m.SetFault(now, false, reason))
+	}
+}
+
+// apply refreshes the status from the machine (so onTransition already sees
+// the new state), then performs the machine's actions in order.
+func (i *Instance) apply(m *Machine, acts []Action) {
+	master, mprio := m.Master()
+	i.mu.Lock()
+	i.status.State = m.State()
+	i.status.Priority = m.Priority()
+	i.status.Master, i.status.MasterPriority = master, mprio
+	i.status.Fault, i.status.FaultReason = m.fault, m.faultReason
+	i.mu.Unlock()
+	for _, a := range acts {
+		switch a := a.(type) {
+		case SendAdvert:
+			i.send(a.Priority)
+		case Transition:
+			i.transition(a)
+		}
+	}
+}
+
+func (i *Instance) send(p uint8) {
+	if i.sender == nil {
+		return
+	}
+	if err := i.sender.SendAdvert(p); err != nil {
+		i.count(func(s *InstanceStatus) { s.SendErrors++ })
+		i.log.Warn("sending vrrp advert", "priority", p, "err", err)
+		return
+	}
+	i.count(func(s *InstanceStatus) { s.AdvertsSent++ })
+}
+
+func (i *Instance) transition(t Transition) {
+	i.count(func(s *InstanceStatus) {
+		s.Transitions++
+		s.LastTransition, s.LastReason, s.LastDetail = t.At, t.Reason, t.Detail
+	})
+	i.log.Info("vrrp state change", "state", t.To.String(), "from", t.From.String(),
+		"reason", t.Reason.String(), "detail", t.Detail)
+	if i.onTransition != nil {
+		i.onTransition(t)
+	}
+}
