@@ -17,17 +17,18 @@ import (
 // notify scripts see every transition with keepalived's arguments.
 func TestTrackingMovesTheVIP(t *testing.T) {
 	s := newSite(t)
-	flag := filepath.Join(s.Dir, "maintenance")
+	// Both nodes share this machine's files: each checks its own flag.
+	flag := filepath.Join(s.Dir, "maintenance-lb1")
 	events := filepath.Join(s.Dir, "events")
-	script := func(weight int) string {
-		return fmt.Sprintf("vrrp_script chk {\n  script \"test ! -e %s\"\n  interval 1\n  weight %d\n  fall 1\n  rise 1\n}\n\n", flag, weight)
+	script := func(node string) string {
+		return fmt.Sprintf("vrrp_script chk {\n  script \"test ! -e %s\"\n  interval 1\n  weight -10\n  fall 1\n  rise 1\n}\n\n", filepath.Join(s.Dir, "maintenance-"+node))
 	}
 	notifier := filepath.Join(s.Dir, "notify.sh")
 	if err := os.WriteFile(notifier, []byte("#!/bin/sh\necho \"$@\" >> "+events+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	notify := fmt.Sprintf("  track_script {\n    chk\n  }\n  notify %s\n", notifier)
-	pair := drill.Pair{Version: 3, Advert: 100 * time.Millisecond, TopLevel: script(-10), Instance: notify}
+	pair := drill.Pair{Version: 3, Advert: 100 * time.Millisecond, TopLevelOf: [2]string{script("lb1"), script("lb2")}, Instance: notify}
 	lb1 := haloNode(t, s, 0, pair)
 	haloNode(t, s, 1, pair)
 	vip := drill.VIP4
@@ -54,11 +55,14 @@ func TestTrackingMovesTheVIP(t *testing.T) {
 
 func TestTrackScriptWeightZeroIsFault(t *testing.T) {
 	s := newSite(t)
-	flag := filepath.Join(s.Dir, "broken")
+	flag := filepath.Join(s.Dir, "broken-lb1")
+	script := func(node string) string {
+		return fmt.Sprintf("vrrp_script chk {\n  script \"test ! -e %s\"\n  interval 1\n  weight 0\n}\n\n", filepath.Join(s.Dir, "broken-"+node))
+	}
 	pair := drill.Pair{
 		Version: 3, Advert: 100 * time.Millisecond,
-		TopLevel: fmt.Sprintf("vrrp_script chk {\n  script \"test ! -e %s\"\n  interval 1\n  weight 0\n}\n\n", flag),
-		Instance: "  track_script {\n    chk\n  }\n",
+		TopLevelOf: [2]string{script("lb1"), script("lb2")},
+		Instance:   "  track_script {\n    chk\n  }\n",
 	}
 	haloNode(t, s, 0, pair)
 	haloNode(t, s, 1, pair)

@@ -50,7 +50,7 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 				defer wg.Done()
 				c := health.NewChecker(b, s, func(up bool, reason string) {
 					pp.serverHealth(b.Name, s.Name, up, reason)
-				}, log.With("backend", b.Name, "server", s.Name))
+				}, log)
 				mu.Lock()
 				pp.checkers[b.Name] = append(pp.checkers[b.Name], c)
 				// A checker may start a server DOWN (its name does not resolve).

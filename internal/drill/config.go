@@ -21,6 +21,7 @@ type Pair struct {
 	Instance   string        // extra lines inside vrrp_instance, both nodes
 	Global     string        // extra lines inside global_defs
 	TopLevel   string        // extra blocks (vrrp_script ...)
+	TopLevelOf [2]string     // extra blocks per node
 	InstanceOf [2]string     // extra instance lines per node
 }
 
@@ -49,6 +50,7 @@ func (p Pair) Keepalived(node int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "global_defs {\n  router_id lb%d\n  vrrp_version %d\n%s}\n\n", node+1, p.Version, p.Global)
 	b.WriteString(p.TopLevel)
+	b.WriteString(p.TopLevelOf[node])
 	state := "MASTER"
 	if node == 1 || p.NoPreempt {
 		state = "BACKUP"

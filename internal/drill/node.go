@@ -43,7 +43,10 @@ type NodeSpec struct {
 // Start writes the configuration files under the site's directory and
 // starts the node's processes in h. Logs are kept for Logs().
 func (s *Site) Start(h *netlab.Host, spec NodeSpec) (*Node, error) {
-	dir := filepath.Join(s.Dir, h.Name+"-"+string(spec.Kind))
+	// A fresh directory per start: keepalived refuses to start while a pid
+	// file of a previous run names a live process.
+	s.starts++
+	dir := filepath.Join(s.Dir, fmt.Sprintf("%s-%s-%d", h.Name, spec.Kind, s.starts))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -121,11 +124,26 @@ func (n *Node) start(bin string, args ...string) error {
 	return nil
 }
 
-// Signal sends sig to every process of the node.
+// Signal sends sig to every process of the node. keepalived's VRRP child
+// runs in a session of its own, so it is signalled through its pid file:
+// a SIGKILL must kill all of keepalived, not let the child shut down
+// gracefully when its parent dies.
 func (n *Node) Signal(sig syscall.Signal) {
 	for _, c := range n.cmds {
 		if c.Process != nil {
 			syscall.Kill(-c.Process.Pid, sig)
+		}
+	}
+	if n.Kind == Keepalived {
+		for _, f := range []string{"vrrp.pid", "checkers.pid"} {
+			b, err := os.ReadFile(filepath.Join(n.dir, f))
+			if err != nil {
+				continue
+			}
+			var pid int
+			if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 1 {
+				syscall.Kill(pid, sig)
+			}
 		}
 	}
 }

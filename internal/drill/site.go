@@ -39,6 +39,7 @@ type Site struct {
 	Dir    string // scratch directory for configs, pid files and logs
 
 	responders []*Responder
+	starts     int // node starts so far, for unique directories
 }
 
 // NewSite builds the hosts. prefix names the namespaces ("<prefix>-<pid>-lb1").

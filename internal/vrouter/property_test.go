@@ -1,10 +1,10 @@
 package vrouter
 
 import (
+	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,12 +41,31 @@ type delivery struct {
 	advt Advert
 }
 
+// deliveries is a min-heap by (at, seq).
+type deliveries []delivery
+
+func (d deliveries) Len() int { return len(d) }
+func (d deliveries) Less(i, j int) bool {
+	if c := d[i].at.Compare(d[j].at); c != 0 {
+		return c < 0
+	}
+	return d[i].seq < d[j].seq
+}
+func (d deliveries) Swap(i, j int) { d[i], d[j] = d[j], d[i] }
+func (d *deliveries) Push(x any)   { *d = append(*d, x.(delivery)) }
+func (d *deliveries) Pop() any {
+	old := *d
+	x := old[len(old)-1]
+	*d = old[:len(old)-1]
+	return x
+}
+
 type bus struct {
 	t       *testing.T
 	now     time.Time
 	latency time.Duration
 	nodes   []*simNode
-	queue   []delivery
+	queue   deliveries
 	seq     int
 	log     []string // for failure reports
 }
@@ -61,7 +80,7 @@ func (b *bus) apply(i int, acts []Action) {
 					continue
 				}
 				b.seq++
-				b.queue = append(b.queue, delivery{at: b.now.Add(b.latency), seq: b.seq, to: j,
+				heap.Push(&b.queue, delivery{at: b.now.Add(b.latency), seq: b.seq, to: j,
 					advt: Advert{Src: n.cfg.PrimaryIP, Priority: a.Priority, MaxAdvertInterval: n.cfg.AdvertInterval}})
 			}
 		case Transition:
@@ -77,15 +96,13 @@ func (b *bus) logf(format string, args ...any) {
 // runUntil processes deliveries and timers in time order up to end.
 // check, if set, runs after every processed event.
 func (b *bus) runUntil(end time.Time, check func()) {
-	for {
+	for events := 0; ; events++ {
+		if events > 100000 {
+			b.t.Fatalf("no progress: 100000 events before %v (adverts answering each other?)\n%s",
+				end.Sub(t0), strings.Join(b.log, "\n"))
+		}
 		next, which := end, -2 // -1: a delivery; i >= 0: node i's timer
 		if len(b.queue) > 0 {
-			slices.SortFunc(b.queue, func(x, y delivery) int {
-				if c := x.at.Compare(y.at); c != 0 {
-					return c
-				}
-				return x.seq - y.seq
-			})
 			if !b.queue[0].at.After(next) {
 				next, which = b.queue[0].at, -1
 			}
@@ -101,8 +118,7 @@ func (b *bus) runUntil(end time.Time, check func()) {
 		}
 		b.now = next
 		if which == -1 {
-			d := b.queue[0]
-			b.queue = b.queue[1:]
+			d := heap.Pop(&b.queue).(delivery)
 			if b.nodes[d.to].up {
 				b.apply(d.to, b.nodes[d.to].m.Advert(b.now, d.advt))
 			}
@@ -197,6 +213,21 @@ func simulate(t *testing.T, pick chooser) {
 	m, e := b.masters()
 	if m != min(e, 1) {
 		report(fmt.Sprintf("after settling: %d masters among %d eligible routers", m, e))
+	}
+	if m == 1 {
+		// A preempting backup that outranks the master would have taken over.
+		var master *Machine
+		for _, n := range b.nodes {
+			if n.up && n.m.State() == Master {
+				master = n.m
+			}
+		}
+		for i, n := range b.nodes {
+			if n.up && n.m.State() == Backup && n.m.preempts(b.now) && n.m.Priority() > master.Priority() {
+				report(fmt.Sprintf("node %d (priority %d, preempt) is backup to a priority %d master",
+					i, n.m.Priority(), master.Priority()))
+			}
+		}
 	}
 	b.runUntil(b.now.Add(20*time.Second), func() {
 		if m, e := b.masters(); m != min(e, 1) {

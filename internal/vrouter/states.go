@@ -52,7 +52,7 @@ func (m *Machine) advertInMaster(now time.Time, a Advert) []Action {
 		return m.sendAdvert(now)
 	case a.Priority > m.priority:
 		return m.stepDown(now, a, ReasonHigherPriority)
-	case false:
+	case a.Priority == m.priority && winsTie(a.Src, m.cfg.PrimaryIP):
 		return m.stepDown(now, a, ReasonEqualPriorityHigherIP)
 	}
 	// (780) says discard. keepalived: answer with an advert right away so
