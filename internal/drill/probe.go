@@ -48,47 +48,51 @@ func (p *Prober) Start(h *netlab.Host, target netip.AddrPort) {
 	p.done = make(chan struct{})
 	go func() {
 		defer close(p.done)
-		// The whole loop runs on a thread inside the client namespace, so
-		// every socket it dials is the client's.
-		h.Do(func() error {
-			var wg sync.WaitGroup
-			defer wg.Wait()
-			sem := make(chan struct{}, 64) // bound concurrent probes
-			t := time.NewTicker(p.Every)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-t.C:
-				}
-				select {
-				case sem <- struct{}{}:
-				default:
-					p.record(Sample{At: time.Now()}) // too many stuck: counts as a loss
-					continue
-				}
-				at := time.Now()
-				d := net.Dialer{Timeout: p.Timeout}
-				// Dial here, on the namespace's thread; read elsewhere.
-				c, err := d.DialContext(ctx, "tcp", target.String())
-				if err != nil {
-					p.record(Sample{At: at})
-					<-sem
-					continue
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-sem }()
-					defer c.Close()
-					c.SetDeadline(at.Add(p.Timeout))
-					line, err := bufio.NewReader(c).ReadString('\n')
-					p.record(Sample{At: at, OK: err == nil, Server: strings.TrimSpace(line)})
-				}()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		sem := make(chan struct{}, 64) // bound concurrent probes
+		t := time.NewTicker(p.Every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
 			}
-		})
+			at := time.Now()
+			select {
+			case sem <- struct{}{}:
+			default:
+				p.record(Sample{At: at}) // too many stuck: counts as a loss
+				continue
+			}
+			wg.Add(1)
+			// Each probe runs on its own thread inside the client
+			// namespace, so a probe stuck on an unanswered SYN does not
+			// delay the next one: the cadence stays 10 ms during an outage.
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				h.Do(func() error {
+					p.record(p.once(ctx, target, at))
+					return nil
+				})
+			}()
+		}
 	}()
+}
+
+// once dials target, reads the server's one-line answer and hangs up.
+func (p *Prober) once(ctx context.Context, target netip.AddrPort, at time.Time) Sample {
+	d := net.Dialer{Timeout: p.Timeout}
+	c, err := d.DialContext(ctx, "tcp", target.String())
+	if err != nil {
+		return Sample{At: at}
+	}
+	defer c.Close()
+	c.SetDeadline(at.Add(p.Timeout))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return Sample{At: at, OK: err == nil, Server: strings.TrimSpace(line)}
 }
 
 func (p *Prober) record(s Sample) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 
 	"github.com/halo-lb/halo/internal/netlab"
 )
@@ -39,7 +40,8 @@ type Site struct {
 	Dir    string // scratch directory for configs, pid files and logs
 
 	responders []*Responder
-	starts     int // node starts so far, for unique directories
+	starts     int      // node starts so far, for unique directories
+	etcDirs    []string // /etc/netns/NS directories to remove
 }
 
 // NewSite builds the hosts. prefix names the namespaces ("<prefix>-<pid>-lb1").
@@ -74,6 +76,10 @@ func (s *Site) Close() error {
 	}
 	s.responders = nil
 	err := s.Lab.Close()
+	for _, d := range s.etcDirs {
+		os.RemoveAll(d)
+	}
+	s.etcDirs = nil
 	if s.Dir != "" {
 		os.RemoveAll(s.Dir)
 	}
@@ -128,4 +134,18 @@ func HasAddr(h *netlab.Host, addr netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// Adopt makes the site close r with everything else.
+func (s *Site) Adopt(r *Responder) { s.responders = append(s.responders, r) }
+
+// SetHostsFile gives processes started in h (through `ip netns exec`, which
+// mounts /etc/netns/NS/* over /etc) their own /etc/hosts. Close removes it.
+func (s *Site) SetHostsFile(h *netlab.Host, text string) error {
+	dir := filepath.Join("/etc/netns", h.Namespace)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	s.etcDirs = append(s.etcDirs, dir)
+	return os.WriteFile(filepath.Join(dir, "hosts"), []byte(text), 0o644)
 }

@@ -63,7 +63,7 @@ type InstanceStatus struct {
 	LastDetail         string
 }
 
-// NewInstance returns an instance named name (logged as the vrid key) for
+// NewInstance returns an instance named name for
 // cfg. A nil s sends nothing; a nil clk is the real clock; a nil log
 // discards; a nil onTransition is not called. onTransition runs on the loop
 // goroutine, in order, and the loop waits for it: VIPs follow state strictly.
@@ -80,7 +80,7 @@ func NewInstance(name string, cfg Config, s Sender, clk Clock, log *slog.Logger,
 		cfg:          cfg,
 		sender:       s,
 		clk:          clk,
-		log:          log.With("vrid", name),
+		log:          log,
 		onTransition: onTransition,
 		adverts:      make(chan Advert, advertQueue),
 		kick:         make(chan struct{}, 1),

@@ -1,0 +1,47 @@
+package lab
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/halo-lb/halo/internal/testutil"
+)
+
+// The lab runs the article's files exactly as examples/seed ships them.
+func TestSeedFilesMatchExamples(t *testing.T) {
+	for _, name := range []string{"haproxy.cfg", "keepalived-master.conf", "keepalived-backup.conf"} {
+		want, err := os.ReadFile("../../examples/seed/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := seedFiles.ReadFile("seed/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("internal/lab/seed/%s differs from examples/seed/%s: copy it again", name, name)
+		}
+	}
+}
+
+// `halo lab reboot` builds the lab, runs the article's drill and cleans up.
+func TestLabRunsTheArticlesDrill(t *testing.T) {
+	testutil.RequireRoot(t)
+	bin := testutil.HaloBinary(t)
+	out, err := exec.Command(bin, "lab", "reboot").CombinedOutput()
+	if err != nil {
+		t.Fatalf("halo lab reboot: %v\n%s", err, out)
+	}
+	for _, want := range []string{"lb1 is MASTER", "lb2 took 192.0.2.231", "lb1 back", "reboot "} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	ns, _ := exec.Command("ip", "netns", "list").Output()
+	if strings.Contains(string(ns), "halo-lab") {
+		t.Errorf("halo lab left namespaces behind:\n%s", ns)
+	}
+}
