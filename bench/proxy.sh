@@ -62,18 +62,9 @@ CFG
 sed -e "s/:$HALO_IPERF/:$HAP_IPERF/; s/:$HALO_HTTP/:$HAP_HTTP/; s/:$HALO_HOLD/:$HAP_HOLD/" \
 	"$OUT/haproxy.cfg" >"$OUT/haproxy-ref.cfg"
 
-# halo: prefer `halo run -f` once cmd/halo builds; until then the runner.
-if go build -o "$OUT/halo" ./cmd/halo 2>/dev/null; then
-	HALO=("$OUT/halo" run -f "$OUT/haproxy.cfg")
-	HALO_KIND="halo run"
-else
-	go build -o "$OUT/halo-proxy" ./bench/cmd/halo-proxy
-	HALO=("$OUT/halo-proxy" -maxconn 8000
-		-map "127.0.0.1:$HALO_IPERF=127.0.0.1:$IPERF_SRV"
-		-map "127.0.0.1:$HALO_HTTP=127.0.0.1:$HTTP_SRV"
-		-map "127.0.0.1:$HALO_HOLD=127.0.0.1:$HOLD_SRV")
-	HALO_KIND="bench/cmd/halo-proxy (cmd/halo does not build yet)"
-fi
+go build -o "$OUT/halo" ./cmd/halo
+HALO=("$OUT/halo" run -f "$OUT/haproxy.cfg")
+HALO_KIND="halo run"
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }

@@ -29,6 +29,8 @@ const (
 	reasonReset         = "reset"
 	reasonHardStop      = "hard stop"
 	reasonResource      = "out of resources"
+	reasonStopping      = "stopping before a server was reached"
+	reasonAddrGone      = "frontend address left the host"
 )
 
 // conn is one proxied connection. After post, only its reactor touches it,
@@ -59,6 +61,12 @@ type conn struct {
 // start runs when the reactor receives c from post.
 func (c *conn) start() {
 	r := c.r
+	if r.stopping() {
+		// Accepted as the listeners closed, or handed a server slot
+		// from the queue: see reactor.drain.
+		c.close(reasonStopping)
+		return
+	}
 	switch c.state {
 	case stNew:
 		r.register(c)
@@ -157,6 +165,10 @@ func (c *conn) connectFailed() {
 	}
 	if c.attempts > be.cfg.Retries {
 		c.close(reasonConnectFailed)
+		return
+	}
+	if c.r.stopping() {
+		c.close(reasonStopping)
 		return
 	}
 	be.stats.retries.Add(1)

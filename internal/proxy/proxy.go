@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,11 @@ type Proxy struct {
 	reactors []*reactor
 	next     atomic.Uint32
 	live     sync.WaitGroup // one per accepted connection until closed
+	draining atomic.Bool    // Serve's context is done: see reactor.drain
+
+	// addrIsLocal reports whether an address is still on the host; a
+	// test double replaces it.
+	addrIsLocal func(netip.Addr) bool
 }
 
 // frontend is the runtime state of a configured frontend.
@@ -59,6 +65,8 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 		lim:      newLimiter(cfg.Global.MaxConn),
 		beByName: make(map[string]*backend),
 		splice:   spliceWorks(),
+
+		addrIsLocal: addrIsLocal,
 	}
 	for _, bc := range cfg.Backends {
 		if _, dup := p.beByName[bc.Name]; dup {
@@ -153,10 +161,13 @@ func (p *Proxy) Close() error {
 }
 
 // Serve accepts and relays until ctx is done, then stops accepting (the
-// listeners close, so new connects are refused) and waits for the live
-// connections to finish, at most Global.HardStopAfter when set, after which
-// they are reset. It returns nil after a stop, or an error when it could not
-// start.
+// listeners close, so new connects are refused) and drains: connections
+// that have not reached a server (queued, connecting, waiting to retry) are
+// closed at once, those whose frontend address left the host are reset
+// (see reactor.drain), and Serve waits for the others to finish or reach
+// their inactivity timeouts, at most Global.HardStopAfter when set, after
+// which they are reset. It returns nil after a stop, or an error when it
+// could not start.
 func (p *Proxy) Serve(ctx context.Context) error {
 	p.mu.Lock()
 	if p.listeners == nil {
@@ -181,6 +192,10 @@ func (p *Proxy) Serve(ctx context.Context) error {
 				r.wake()
 			}
 			reactors.Wait()
+			p.reactors = nil
+			p.mu.Lock()
+			p.serving = false
+			p.mu.Unlock()
 			return fmt.Errorf("starting reactor: %w", err)
 		}
 		p.reactors = append(p.reactors, r)
@@ -202,6 +217,13 @@ func (p *Proxy) Serve(ctx context.Context) error {
 	}
 	acceptors.Wait()
 
+	// Every connection is now with a reactor (accepted ones in its inbox):
+	// they end what has not reached a server yet and watch for a released
+	// VIP while the rest drains.
+	p.draining.Store(true)
+	for _, r := range p.reactors {
+		r.wake()
+	}
 	drained := make(chan struct{})
 	go func() { p.live.Wait(); close(drained) }()
 	var hard <-chan time.Time
@@ -225,6 +247,8 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.wake()
 	}
 	reactors.Wait()
+	p.reactors = nil
+	p.draining.Store(false)
 	p.mu.Lock()
 	p.listeners, p.serving = nil, false
 	p.mu.Unlock()

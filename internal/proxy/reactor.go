@@ -47,6 +47,10 @@ type reactor struct {
 	bufs   bufPool
 	ev     unix.EpollEvent
 	events [maxEvents]unix.EpollEvent
+
+	// while Serve stops (drain.go)
+	drainStarted bool  // the connections not yet relaying were ended
+	drainNext    int64 // next look for released frontend addresses
 }
 
 func newReactor(p *Proxy) (*reactor, error) {
@@ -101,6 +105,7 @@ func (r *reactor) run() {
 				wait = 0
 			}
 		}
+		wait = r.drainWait(wait)
 		n, err := unix.EpollWait(r.epfd, r.events[:], wait)
 		if err != nil && err != unix.EINTR {
 			r.p.log.Error("epoll wait failed", "err", err)
@@ -131,6 +136,9 @@ func (r *reactor) run() {
 			clear(r.work)
 		}
 		r.expire()
+		if r.stopping() {
+			r.drain()
+		}
 		if r.kill.Load() {
 			r.closeAll()
 		}

@@ -1,0 +1,93 @@
+package proxy
+
+import (
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// drainCheckEvery is how often a draining reactor looks for connections
+// whose frontend address has left the host.
+const drainCheckEvery = 100 * time.Millisecond
+
+// stopping reports whether Serve's context is done: no connection may
+// start, queue, connect or retry any more.
+func (r *reactor) stopping() bool { return r.p.draining.Load() }
+
+// drain runs on every loop turn once Serve stops. The first time, it ends
+// the connections that have not reached a server yet (queued, connecting,
+// waiting to retry): nothing was relayed for them, and waiting for them
+// could take timeout queue or the retries' timeout connect. Then, every
+// drainCheckEvery, it resets the relaying connections whose frontend
+// address is no longer on the host (a VIP that VRRP released as part of the
+// same stop): no segment can leave or reach them, so they could only end by
+// timeout client. The others drain as usual, bounded by their timeouts.
+func (r *reactor) drain() {
+	if !r.drainStarted {
+		r.drainStarted = true
+		for _, c := range r.slots {
+			if c != nil && c.state != stUp {
+				c.close(reasonStopping)
+			}
+		}
+	}
+	if r.now < r.drainNext {
+		return
+	}
+	r.drainNext = r.now + int64(drainCheckEvery)
+	var gone map[netip.Addr]bool
+	for _, c := range r.slots {
+		if c == nil || c.state != stUp {
+			continue
+		}
+		a := c.localAddr().Addr()
+		if !a.IsValid() {
+			continue
+		}
+		if gone == nil {
+			gone = make(map[netip.Addr]bool)
+		}
+		g, ok := gone[a]
+		if !ok {
+			g = !r.p.addrIsLocal(a)
+			gone[a] = g
+		}
+		if g {
+			c.abort(reasonAddrGone)
+		}
+	}
+}
+
+// drainWait bounds epoll_wait's timeout (ms) while draining connections.
+func (r *reactor) drainWait(wait int) int {
+	if !r.stopping() || r.live() == 0 {
+		return wait
+	}
+	w := max(int((r.drainNext-monotime())/int64(time.Millisecond))+1, 0)
+	if wait < 0 || w < wait {
+		return w
+	}
+	return wait
+}
+
+// live is the number of connections the reactor holds.
+func (r *reactor) live() int { return len(r.slots) - len(r.free) }
+
+// addrIsLocal reports whether a is assigned to this host, by binding a
+// datagram socket to it. Only EADDRNOTAVAIL means no: when in doubt the
+// connection is kept.
+func addrIsLocal(a netip.Addr) bool {
+	family := unix.AF_INET6
+	var sa unix.Sockaddr = &unix.SockaddrInet6{Addr: a.As16()}
+	if a.Is4() {
+		family = unix.AF_INET
+		sa = &unix.SockaddrInet4{Addr: a.As4()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(fd)
+	return unix.Bind(fd, sa) != unix.EADDRNOTAVAIL
+}
