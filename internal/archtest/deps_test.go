@@ -24,6 +24,7 @@ var rules = []struct {
 	{pkg: "internal/config/keepalived", allowed: []string{"internal/config/diag"}},
 	{pkg: "internal/health", allowed: []string{"internal/config/haproxy", "internal/config/diag"}},
 	{pkg: "internal/proxy", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance"}},
+	{pkg: "internal/stats", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/proxy", "internal/balance"}},
 	{pkg: "internal/vip"},
 	{pkg: "internal/track"},
 }

@@ -2,12 +2,14 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/health"
 	"github.com/halo-lb/halo/internal/proxy"
+	"github.com/halo-lb/halo/internal/stats"
 )
 
 // proxyPart is the haproxy.cfg half: listeners, connections, and one health
@@ -18,6 +20,7 @@ type proxyPart struct {
 	log      *slog.Logger
 	proxy    *proxy.Proxy
 	checkers map[string][]*health.Checker // by backend name
+	pages    []*stats.Page                // `listen stats` sections
 
 	mu        sync.Mutex
 	up        map[string]map[string]bool // backend -> server -> usable
@@ -48,8 +51,8 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c := health.NewChecker(b, s, func(up bool, reason string) {
-					pp.serverHealth(b.Name, s.Name, up, reason)
+				c := health.NewChecker(b, s, func(up bool, _ string) {
+					pp.serverHealth(b.Name, s.Name, up)
 				}, log)
 				mu.Lock()
 				pp.checkers[b.Name] = append(pp.checkers[b.Name], c)
@@ -66,12 +69,8 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 	return pp, nil
 }
 
-func (pp *proxyPart) serverHealth(backend, server string, up bool, reason string) {
-	state := "DOWN"
-	if up {
-		state = "UP"
-	}
-	pp.log.Info("server health changed", "backend", backend, "server", server, "state", state, "reason", reason)
+func (pp *proxyPart) serverHealth(backend, server string, up bool) {
+	// The checker has logged the transition with its reason.
 	if err := pp.proxy.SetServerHealth(backend, server, up); err != nil {
 		pp.log.Error("health wiring", "err", err)
 	}
@@ -118,6 +117,20 @@ func (pp *proxyPart) Run(ctx context.Context) error {
 	if err := pp.proxy.Listen(); err != nil {
 		return err
 	}
+	for _, fe := range pp.cfg.Frontends {
+		if fe.Stats == nil {
+			continue
+		}
+		page := stats.NewPage(fe, pp.proxy.Snapshot, pp.log)
+		if err := page.Listen(); err != nil {
+			pp.proxy.Close()
+			for _, p := range pp.pages {
+				p.Close()
+			}
+			return fmt.Errorf("frontend %q (stats page): %w", fe.Name, err)
+		}
+		pp.pages = append(pp.pages, page)
+	}
 	// Checks keep running while connections drain after ctx is done.
 	checkCtx, stopChecks := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -129,6 +142,13 @@ func (pp *proxyPart) Run(ctx context.Context) error {
 				c.Run(checkCtx)
 			}()
 		}
+	}
+	for _, page := range pp.pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			page.Serve(ctx)
+		}()
 	}
 	err := pp.proxy.Serve(ctx)
 	stopChecks()

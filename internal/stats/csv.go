@@ -143,8 +143,8 @@ func backendRows(be proxy.BackendStat) ([]row, row) {
 		r.set("eresp", "0")
 		r.set("status", sv.Status)
 		r.setInt("weight", int64(sv.Weight))
-		r.set("act", flag(!sv.Backup))
-		r.set("bck", flag(sv.Backup))
+		r.set("act", bit(!sv.Backup))
+		r.set("bck", bit(sv.Backup))
 		r.setInt("sid", int64(i+1)) // HAProxy numbers servers from 1 in order
 		servers = append(servers, r)
 		if usable(sv) {
@@ -191,7 +191,7 @@ func usable(sv proxy.ServerStat) bool {
 	return sv.Status == "UP" || sv.Status == "no check"
 }
 
-func flag(b bool) string {
+func bit(b bool) string {
 	if b {
 		return "1"
 	}

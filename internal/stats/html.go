@@ -56,7 +56,7 @@ func backendClass(r row) string {
 	return "backend"
 }
 
-func writeHTML(w io.Writer, name string, s proxy.Snapshot, refresh time.Duration) error {
+func writeHTML(w io.Writer, s proxy.Snapshot, refresh time.Duration) error {
 	host, _ := os.Hostname()
 	pg := htmlPage{
 		Title:   "Statistics Report for halo on " + host,

@@ -172,7 +172,7 @@ func (p *Page) Addrs() []net.Addr {
 // Serve answers HTTP on the listeners until ctx is done, then shuts down,
 // waiting at most 2 s for requests in flight, and returns nil. It calls
 // Listen first when Listen has not been called, and returns its error.
-// Serve closes the listeners.
+// Serve closes the listeners; call it once.
 func (p *Page) Serve(ctx context.Context) error {
 	p.mu.Lock()
 	n := len(p.lns)
@@ -196,7 +196,6 @@ func (p *Page) Serve(ctx context.Context) error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idle,
 		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	var wg sync.WaitGroup
 	for _, l := range lns {
@@ -258,7 +257,7 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	writeHTML(w, p.fe.Name, snap, refresh)
+	writeHTML(w, snap, refresh) // a write error means the client went away
 }
 
 // options reads the ";"-separated options after the stats URI.
