@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/keepalived"
-	"github.com/halo-lb/halo/internal/track"
 	"github.com/halo-lb/halo/internal/vip"
 	"github.com/halo-lb/halo/internal/vrouter"
 	"github.com/halo-lb/halo/internal/vrrp"
@@ -28,9 +27,9 @@ type instance struct {
 	group   *syncGroup
 
 	mu          sync.Mutex
-	tracked     map[string]tracked // by "kind/name"
-	ownFault    string             // tracked object forcing FAULT, "" = none
-	groupFault  string             // set by the sync group
+	tracked     map[string]*tracked // by "kind/name"
+	ownFault    string              // tracked object forcing FAULT, "" = none
+	groupFault  string              // set by the sync group
 	state       vrouter.State
 	announceEnd context.CancelFunc
 
@@ -50,21 +49,22 @@ func newInstance(v *vrrpPart, ic *keepalived.Instance) (*instance, error) {
 		v: v, cfg: ic, conn: c,
 		log:     v.log.With("instance", ic.Name, "vrid", ic.VRID, "iface", ic.Interface),
 		pass:    vrrp.PassKey(ic.AuthPass),
-		tracked: map[string]tracked{},
+		tracked: map[string]*tracked{},
 		primary: primaryAddr(ic, c),
 	}
 	for _, ts := range ic.TrackScripts {
-		reverse := ts.Reverse || (ts.Script != nil && ts.Script.WeightReverse)
-		in.tracked["script/"+ts.Name] = tracked{Input: track.Input{Name: "script " + ts.Name, Weight: ts.Weight}, reverse: reverse}
+		t := ts.Track
+		t.Reverse = t.Reverse || (ts.Script != nil && ts.Script.WeightReverse)
+		in.tracked["script/"+ts.Name] = &tracked{what: "script " + ts.Name, rule: t}
 	}
 	// keepalived tracks the instance's own interface with weight 0: link
 	// down means FAULT.
-	in.tracked["iface/"+ic.Interface] = tracked{Input: track.Input{Name: "interface " + ic.Interface, Good: true}}
+	in.tracked["iface/"+ic.Interface] = &tracked{what: "interface " + ic.Interface, rule: keepalived.Track{Name: ic.Interface}, good: true}
 	for _, ti := range ic.TrackInterfaces {
-		in.tracked["iface/"+ti.Name] = tracked{Input: track.Input{Name: "interface " + ti.Name, Weight: ti.Weight, Good: true}, reverse: ti.Reverse}
+		in.tracked["iface/"+ti.Name] = &tracked{what: "interface " + ti.Name, rule: ti, good: true}
 	}
 	for _, tb := range ic.TrackBackends {
-		in.tracked["backend/"+tb.Name] = tracked{Input: track.Input{Name: "backend " + tb.Name, Weight: tb.Weight}, reverse: tb.Reverse}
+		in.tracked["backend/"+tb.Name] = &tracked{what: "backend " + tb.Name, rule: tb}
 	}
 	mc := vrouter.Config{
 		VRID:           ic.VRID,
@@ -294,17 +294,22 @@ func (in *instance) watchedLinks() []string {
 	return out
 }
 
-// tracked is one tracked object's verdict as the priority sees it.
+// tracked is one tracked object: its last verdict and keepalived's weight
+// rule for it.
 type tracked struct {
-	track.Input
-	reverse bool // `weight N reverse`: the object's state is inverted first
+	what string // "script chk", "interface eth0", "backend web"
+	rule keepalived.Track
+	good bool
 }
 
 func (in *instance) trackedState(kind, name string) (good, ok bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	t, ok := in.tracked[kind+"/"+name]
-	return t.Good != t.reverse, ok
+	if !ok {
+		return false, false
+	}
+	return t.good, true
 }
 
 // setTracked updates one tracked verdict and pushes the resulting priority
@@ -316,8 +321,7 @@ func (in *instance) setTracked(kind, name string, good bool) {
 		in.mu.Unlock()
 		return
 	}
-	t.Good = good != t.reverse
-	in.tracked[kind+"/"+name] = t
+	t.good = good
 	in.mu.Unlock()
 	in.apply()
 }
@@ -334,11 +338,15 @@ func (in *instance) setGroupFault(reason string) {
 
 func (in *instance) apply() {
 	in.mu.Lock()
-	inputs := make([]track.Input, 0, len(in.tracked))
+	delta, fault := 0, ""
 	for _, t := range in.tracked {
-		inputs = append(inputs, t.Input)
+		d, f := t.rule.Delta(t.good)
+		delta += d
+		if f && (fault == "" || t.what < fault) { // the same culprit every time
+			fault = t.what
+		}
 	}
-	prio, fault := track.Effective(in.cfg.Priority, inputs)
+	prio := in.cfg.EffectivePriority(delta)
 	in.ownFault = fault
 	groupFault := in.groupFault
 	in.mu.Unlock()

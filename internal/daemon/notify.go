@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/halo-lb/halo/internal/track"
+	"github.com/halo-lb/halo/internal/config/keepalived"
 )
 
 // notifier runs keepalived notify scripts one at a time, in the order the
@@ -63,7 +63,7 @@ func (n *notifier) transition(kind, name, state string, priority int, specific, 
 }
 
 func (n *notifier) queue(command string, extra ...string) {
-	argv, err := track.SplitCommand(command)
+	argv, err := keepalived.SplitCommand(command)
 	if err != nil {
 		n.log.Warn("notify script not run", "script", command, "err", err)
 		return

@@ -50,7 +50,7 @@ func newVRRPPart(cfg *keepalived.Config, proxy *proxyPart, log *slog.Logger) (*v
 		scripts: map[string]*track.Script{},
 	}
 	for name, s := range cfg.Scripts {
-		argv, err := track.SplitCommand(s.Command)
+		argv, err := keepalived.SplitCommand(s.Command)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: vrrp_script %s: %w", s.File, s.Line, name, err)
 		}

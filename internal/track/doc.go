@@ -1,7 +1,5 @@
-// Package track turns what an instance tracks — vrrp_script results,
-// interface link state, and halo's track_backend — into the effective VRRP
-// priority or FAULT, following keepalived.conf(5): a positive weight is added
-// while the tracked thing is good, a negative weight is added while it is
-// bad, and weight 0 puts the instance in FAULT while it is bad. The result is
-// clamped to 1..254 (255 is reserved for the address owner).
+// Package track watches what a VRRP instance tracks: it runs vrrp_script
+// commands with keepalived's interval, timeout, rise and fall, and follows
+// interface link state over netlink. The daemon turns the verdicts into a
+// priority with keepalived's weight rules (config/keepalived Track.Delta).
 package track

@@ -2,7 +2,6 @@ package keepalived
 
 import (
 	"net/netip"
-	"strings"
 	"time"
 )
 
@@ -69,34 +68,7 @@ type Script struct {
 // single or double quotes together (quotes removed), the way keepalived
 // runs a script without a shell.
 func (s *Script) Argv() []string {
-	var (
-		argv  []string
-		cur   strings.Builder
-		inArg bool
-		quote rune
-	)
-	for _, r := range s.Command {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			cur.WriteRune(r)
-		case r == '"' || r == '\'':
-			quote, inArg = r, true
-		case r == ' ' || r == '\t':
-			if inArg {
-				argv = append(argv, cur.String())
-				cur.Reset()
-				inArg = false
-			}
-		default:
-			cur.WriteRune(r)
-			inArg = true
-		}
-	}
-	if inArg {
-		argv = append(argv, cur.String())
-	}
+	argv, _ := SplitCommand(s.Command)
 	return argv
 }
 
