@@ -3,6 +3,7 @@ package e2e
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ func TestMalformedAdvertsAreDropped(t *testing.T) {
 	s := newSite(t)
 	const pass = "1cee4b6e-2cdc-48bf-83b2-01a96d1593e4"
 	pair := drill.Pair{Version: 2, Advert: time.Second, AuthPass: pass}
-	haloNode(t, s, 0, pair)
+	lb1 := haloNode(t, s, 0, pair)
 	vip := drill.VIP4
 	waitHolder(t, s, vip, s.LB1, 5*time.Second)
 
@@ -95,5 +96,13 @@ func TestMalformedAdvertsAreDropped(t *testing.T) {
 	// Nobody speaks any more: lb1 takes the VIP back after master-down.
 	if _, err := drill.WaitAddr(s.LB1, vip, true, 5*time.Second); err != nil {
 		t.Fatal(err)
+	}
+	// Every kind of forgery was counted (reported at stop).
+	lb1.Stop(5 * time.Second)
+	logs := lb1.Logs()
+	for _, want := range []string{"bad_ttl=3", "bad_checksum=3", "bad_length=6", "dropped_auth=3"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("halo's counters lack %s:\n%s", want, tail(logs, 5))
+		}
 	}
 }

@@ -141,6 +141,7 @@ func (v *vrrpPart) Run(ctx context.Context) error {
 	for _, in := range v.instances {
 		in.stopAnnouncing()
 	}
+	v.logCounters()
 	stopAux()
 	v.closeConns()
 	aux.Wait()
@@ -279,4 +280,25 @@ func primaryAddr(ic *keepalived.Instance, c *vrrp.Conn) netip.Addr {
 		return ic.UnicastSrcIP
 	}
 	return c.PrimaryAddr()
+}
+
+// logCounters reports, at stop, the packets each socket and instance
+// refused, so a user can see that malformed or foreign adverts arrived.
+// (The control socket will show them live.)
+func (v *vrrpPart) logCounters() {
+	for k, c := range v.conns {
+		n := c.Counters()
+		v.log.Info("vrrp socket counters", "iface", k.iface, "family", k.family,
+			"received", n.Received, "sent", n.Sent, "send_errors", n.SendErrors,
+			"bad_ttl", n.BadTTL, "bad_version", n.BadVersion, "bad_type", n.BadType,
+			"bad_length", n.BadLength, "bad_checksum", n.BadChecksum, "other_interface", n.OtherInterface)
+	}
+	for _, in := range v.instances {
+		in.mu.Lock()
+		d := in.drops
+		in.mu.Unlock()
+		st := in.router.Status()
+		in.log.Info("vrrp instance counters", "adverts_sent", st.AdvertsSent, "adverts_received", st.AdvertsReceived,
+			"dropped_auth", d.auth, "dropped_version", d.version, "dropped_interval", d.interval)
+	}
 }
