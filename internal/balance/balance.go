@@ -9,9 +9,9 @@ import (
 type Server struct {
 	ID      int    // position in the backend's config order; stable across changes
 	Name    string // the key of the consistent-hash ring
-	Weight  int    // effective weight, > 0 (servers of weight 0 are not in a Set)
+	Weight  int    // effective weight, > 0 (servers of weight 0 are not in a Set), possibly multiplied by WeightScale
 	Conns   int    // connections currently established or being established
-	MaxConn int    // 0 = unlimited
+	MaxConn int    // effective limit (ramped during slowstart); 0 = unlimited
 }
 
 // Full reports whether s has no free connection slot.

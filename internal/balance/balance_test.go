@@ -161,3 +161,37 @@ func clients(n int) []netip.Addr {
 	}
 	return out
 }
+
+func TestWeightScaleKeepsShares(t *testing.T) {
+	for _, alg := range []string{RoundRobin, LeastConn} {
+		t.Run(alg+" picks the same servers with scaled weights", func(t *testing.T) {
+			k := WeightScale(alg, "")
+			if k != SlowStartScale {
+				t.Fatalf("WeightScale(%q) = %d, want %d", alg, k, SlowStartScale)
+			}
+			want := picks(mustNew(t, alg, ""), set(3, 1, 2), 24)
+			got := picks(mustNew(t, alg, ""), set(3*k, 1*k, 2*k), 24)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+	tests := []struct {
+		name      string
+		alg, hash string
+		want      int
+	}{
+		{"static round robin is static", StaticRR, "", 0},
+		{"map-based source hashing is static", Source, "map-based", 0},
+		{"first ignores weights", First, "", 0},
+		{"consistent hashing ramps in configured units", Source, "consistent", 1},
+		{"random is dynamic", Random, "", SlowStartScale},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := WeightScale(tt.alg, tt.hash); got != tt.want {
+				t.Errorf("WeightScale(%q, %q) = %d, want %d", tt.alg, tt.hash, got, tt.want)
+			}
+		})
+	}
+}

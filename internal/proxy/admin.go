@@ -33,15 +33,17 @@ func (p *Proxy) update(backend, name string, f func(s *server) error) error {
 	if err := f(s); err != nil {
 		return err
 	}
+	b.refresh(b.now())
 	b.rebuild()
 	b.dispatchLocked()
 	return nil
 }
 
 // SetServerHealth records a health check verdict. A DOWN server gets no new
-// connections; its established ones continue.
+// connections; its established ones continue. A server with `slowstart`
+// that comes back UP ramps its weight and maxconn (see slowstart.go).
 func (p *Proxy) SetServerHealth(backend, srv string, up bool) error {
-	return p.update(backend, srv, func(s *server) error { s.up = up; return nil })
+	return p.update(backend, srv, func(s *server) error { s.setUp(up, s.be.now()); return nil })
 }
 
 // SetServerAdmin sets a server's administrative state (runtime API `set

@@ -46,6 +46,12 @@ type backend struct {
 	qmax    int64
 	anyWait int // queued connections that may take any server
 	queueTO time.Duration
+
+	// slowstart (slowstart.go)
+	wscale    int              // balance.WeightScale of the algorithm
+	now       func() time.Time // time.Now; a test double replaces it
+	rampTimer *time.Timer      // armed while a server ramps
+	rampSeq   uint64           // identifies the live rampTimer
 }
 
 // server is the runtime state of a configured server.
@@ -56,13 +62,16 @@ type server struct {
 	addr  atomic.Pointer[netip.Addr] // nil while a name does not resolve
 
 	// guarded by be.mu
-	up     bool
-	admin  AdminState
-	weight int
-	conns  int
-	setIdx int // index in be.set.Servers, -1 when not usable
-	nwait  int // queued connections bound to this server
-	qmax   int64
+	up       bool
+	upSince  time.Time // start of the slowstart ramp; zero when not ramping
+	admin    AdminState
+	weight   int // configured or `set weight`
+	eweight  int // effective: weight × be.wscale, ramped during slowstart
+	emaxconn int // effective maxconn, ramped during slowstart; 0 = unlimited
+	conns    int
+	setIdx   int // index in be.set.Servers, -1 when not usable
+	nwait    int // queued connections bound to this server
+	qmax     int64
 }
 
 func newBackend(cfg *haproxy.Backend) (*backend, error) {
@@ -76,6 +85,8 @@ func newBackend(cfg *haproxy.Backend) (*backend, error) {
 		sel:     sel,
 		byName:  make(map[string]*server, len(cfg.Servers)),
 		queueTO: cfg.Timeouts.Queue,
+		wscale:  balance.WeightScale(string(cfg.Balance.Algorithm), string(cfg.Balance.HashType)),
+		now:     time.Now,
 	}
 	if b.queueTO == 0 {
 		b.queueTO = cfg.Timeouts.Connect // configuration.txt: timeout queue defaults to timeout connect
@@ -95,6 +106,7 @@ func newBackend(cfg *haproxy.Backend) (*backend, error) {
 		b.servers = append(b.servers, s)
 		b.byName[sc.Name] = s
 	}
+	b.refresh(b.now()) // no server ramps at start: effective = configured
 	b.rebuild()
 	return b, nil
 }
@@ -104,7 +116,7 @@ func (s *server) usable() bool {
 	return s.up && s.admin == Ready && s.weight > 0
 }
 
-func (s *server) full() bool { return s.cfg.MaxConn > 0 && s.conns >= s.cfg.MaxConn }
+func (s *server) full() bool { return s.emaxconn > 0 && s.conns >= s.emaxconn }
 
 // rebuild recomputes the selection set after a health, admin or weight
 // change: the usable non-backup servers, or when there is none the first
@@ -120,7 +132,7 @@ func (b *backend) rebuild() {
 		s.setIdx = len(b.setSrv)
 		b.setSrv = append(b.setSrv, s)
 		b.set.Servers = append(b.set.Servers, balance.Server{
-			ID: len(b.set.Servers), Name: s.cfg.Name, Weight: s.weight, Conns: s.conns, MaxConn: s.cfg.MaxConn,
+			ID: len(b.set.Servers), Name: s.cfg.Name, Weight: s.eweight, Conns: s.conns, MaxConn: s.emaxconn,
 		})
 	}
 	for _, s := range b.servers {

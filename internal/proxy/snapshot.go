@@ -29,7 +29,7 @@ type ServerStat struct {
 	Status  string // UP, DOWN, MAINT, DRAIN or "no check"
 	Up      bool   // last health verdict
 	Admin   AdminState
-	Weight  int // effective weight
+	Weight  int // effective weight, ramped during slowstart (rounded up)
 	Backup  bool
 	MaxConn int
 }
@@ -50,7 +50,7 @@ func (p *Proxy) Snapshot() Snapshot {
 		for _, sv := range b.servers {
 			ss := ServerStat{
 				Name: sv.cfg.Name, Counters: sv.stats.snapshot(), Up: sv.up, Admin: sv.admin,
-				Weight: sv.weight, Backup: sv.cfg.Backup, MaxConn: sv.cfg.MaxConn,
+				Weight: sv.userWeight(), Backup: sv.cfg.Backup, MaxConn: sv.cfg.MaxConn,
 			}
 			ss.Qcur, ss.Qmax = int64(sv.nwait), sv.qmax
 			switch {
