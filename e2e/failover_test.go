@@ -11,8 +11,9 @@ import (
 
 // The seed article's drill on two halo nodes: the master fails three ways
 // and a client probing the VIP every 10 ms through the proxy sees the
-// backup take over after the RFC master-down interval (or, on a clean stop,
-// after only the skew time), then the master take the VIP back.
+// backup take over after the RFC master-down interval (on a clean stop, at
+// once: the master keeps serving until the backup has taken over), then the
+// master take the VIP back.
 func TestFailoverBetweenHaloNodes(t *testing.T) {
 	cases := []struct {
 		name string
@@ -50,8 +51,10 @@ func TestFailoverBetweenHaloNodes(t *testing.T) {
 			waitHolder(t, s, vip, s.LB2, 5*time.Second)
 			r := drill.Analyze(p.stop(), at)
 			t.Logf("SIGTERM: %v", r)
-			if r.Outage > adv+300*time.Millisecond {
-				t.Errorf("SIGTERM handover outage %v, want at most one advert (%v) plus slack", r.Outage, adv)
+			// halo keeps the VIP until the backup has taken over, so a
+			// planned stop loses at most the one probe in flight.
+			if r.Lost > 1 {
+				t.Errorf("SIGTERM handover lost %d probes (%v), want at most 1", r.Lost, r)
 			}
 
 			// Back: the higher priority preempts.

@@ -103,6 +103,19 @@ func (d *Daemon) Run(ctx context.Context) error {
 	errs := make(chan error, 2)
 	partCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The proxy stops only after the VRRP part has handed its VIPs over,
+	// so clients keep being served until the backup answers for the VIP.
+	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopProxy()
+	vrrpDone := make(chan struct{})
+	var vrrpOnce sync.Once
+	markVRRPDone := func() { vrrpOnce.Do(func() { close(vrrpDone) }) }
+	defer markVRRPDone()
+	go func() {
+		<-partCtx.Done()
+		<-vrrpDone
+		stopProxy()
+	}()
 
 	if d.ha != nil {
 		p, err := newProxyPart(d.ha, d.log)
@@ -115,15 +128,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := p.Run(partCtx); err != nil {
+			if err := p.Run(proxyCtx); err != nil {
 				errs <- fmt.Errorf("proxy: %w", err)
 				cancel()
 			}
 		}()
 	}
-	if d.ka != nil {
+	if d.ka == nil {
+		markVRRPDone()
+	} else {
 		v, err := newVRRPPart(d.ka, d.proxy, d.log)
 		if err != nil {
+			markVRRPDone()
 			cancel()
 			wg.Wait()
 			return err
@@ -134,6 +150,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer markVRRPDone()
 			if err := v.Run(partCtx); err != nil {
 				errs <- fmt.Errorf("vrrp: %w", err)
 				cancel()

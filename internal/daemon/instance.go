@@ -32,6 +32,7 @@ type instance struct {
 	groupFault  string              // set by the sync group
 	state       vrouter.State
 	announceEnd context.CancelFunc
+	handover    chan struct{} // non-nil after a Master's shutdown; closed when a new master speaks
 
 	// drops counts adverts for this VRID refused by instance-level checks.
 	drops struct{ auth, version, interval uint64 }
@@ -142,6 +143,9 @@ func (in *instance) receive(r vrrp.Received) {
 	if r.Src == in.primary {
 		return // our own advert looped back
 	}
+	if in.newMasterHeard(p.Priority) {
+		return
+	}
 	interval := time.Duration(p.AdvertInt) * time.Second
 	if p.Version == 3 {
 		interval = time.Duration(p.MaxAdvertInt) * 10 * time.Millisecond
@@ -170,9 +174,16 @@ func (in *instance) onTransition(t vrouter.Transition) {
 	in.mu.Lock()
 	in.state = t.To
 	in.mu.Unlock()
-	if t.To == vrouter.Master {
+	switch {
+	case t.To == vrouter.Master:
 		in.takeVIPs()
-	} else if t.From == vrouter.Master {
+	case t.From == vrouter.Master && t.Reason == vrouter.ReasonShutdown:
+		// A planned stop: the priority-0 advert is out; keep the VIPs (and
+		// the proxy serving) until a backup has taken over. See handOver.
+		in.mu.Lock()
+		in.handover = make(chan struct{})
+		in.mu.Unlock()
+	case t.From == vrouter.Master:
 		in.stopAnnouncing()
 		in.releaseVIPs(t.To.String())
 	}
@@ -365,4 +376,49 @@ func (in *instance) faulted() (string, vrouter.State) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.ownFault, in.state
+}
+
+// newMasterHeard reports whether the instance is handing over after a
+// shutdown; an advert with a real priority then means a backup is master
+// now, which ends the handover.
+func (in *instance) newMasterHeard(priority uint8) bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.handover == nil {
+		return false
+	}
+	if priority > 0 {
+		select {
+		case <-in.handover:
+		default:
+			close(in.handover)
+		}
+	}
+	return true
+}
+
+// handOver finishes a planned stop of a master. RFC 5798 has the master
+// release its addresses as it sends priority 0, which leaves the VIP with
+// nobody for the backup's skew time (0.6 s at advert_int 1): every client
+// of that window is lost. halo keeps the VIPs until the new master's first
+// advert (it sends gratuitous ARP at the same moment), so clients move
+// without a gap. If no backup speaks within the longest master-down
+// interval a backup could have, the VIPs are released anyway.
+func (in *instance) handOver() {
+	in.mu.Lock()
+	h := in.handover
+	in.mu.Unlock()
+	if h == nil {
+		return
+	}
+	limit := 3*in.cfg.AdvertInt + time.Second
+	start := time.Now()
+	select {
+	case <-h:
+		in.log.Info("handover: a backup took over", "reason", "shutdown", "after", time.Since(start).Round(time.Millisecond))
+	case <-time.After(limit):
+		in.log.Warn("handover: no backup took over; releasing the VIPs", "reason", "shutdown", "waited", limit)
+	}
+	in.stopAnnouncing()
+	in.releaseVIPs("shutdown")
 }

@@ -138,6 +138,11 @@ func (v *vrrpPart) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	var handovers sync.WaitGroup
+	for _, in := range v.instances {
+		handovers.Go(in.handOver)
+	}
+	handovers.Wait()
 	for _, in := range v.instances {
 		in.stopAnnouncing()
 	}
