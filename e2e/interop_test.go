@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ func TestInteropWithKeepalived(t *testing.T) {
 	}{
 		{"VRRPv2 with PASS authentication", drill.Pair{Version: 2, Advert: time.Second, AuthPass: "1cee4b6e-2cdc-48bf-83b2-01a96d1593e4"}},
 		{"VRRPv3", drill.Pair{Version: 3, Advert: 100 * time.Millisecond}},
+		{"VRRPv3 to unicast peers", drill.Pair{Version: 3, Advert: 100 * time.Millisecond, Unicast: true}},
+		{"VRRPv3 over IPv6", drill.Pair{Version: 3, Advert: 100 * time.Millisecond, VIPs: []netip.Addr{drill.VIP6}}},
 	}
 	roles := []struct {
 		name   string
@@ -30,7 +33,7 @@ func TestInteropWithKeepalived(t *testing.T) {
 		for _, rc := range roles {
 			t.Run(pc.name+"/"+rc.name, func(t *testing.T) {
 				s := newSite(t)
-				vip := drill.VIP4
+				vip := pc.pair.VIPs0()
 				start := func(node int, kind drill.Kind) *drill.Node {
 					return startNode(t, s, node, drill.NodeSpec{Kind: kind, Keepalived: pc.pair.Keepalived(node)})
 				}

@@ -107,3 +107,6 @@ backend web
     server web2 192.0.2.22:%d check inter 200ms fall 2 rise 2
 `, frontPort, webPort, webPort)
 }
+
+// VIPs0 is the pair's first VIP (VIP4 unless VIPs says otherwise).
+func (p Pair) VIPs0() netip.Addr { return p.withDefaults().VIPs[0] }
