@@ -66,9 +66,11 @@ func run(haloBin string, rounds, idle int) error {
 			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%v\t%.2f\t%d\t%d\n", st.name, fault, rfc.Round(time.Millisecond),
 				h.Outage.Round(time.Millisecond), k.Outage.Round(time.Millisecond),
 				float64(h.Outage)/float64(k.Outage), h.Lost, k.Lost)
-			tw.Flush()
+			fmt.Fprintf(os.Stderr, "  done: %s, %s\n", st.name, fault)
 		}
 	}
+	tw.Flush()
+	fmt.Println("\noutage: the longest gap between two successful probes (every 10 ms, TCP through the proxy on the VIP) after the fault; median of the rounds")
 	if idle > 0 {
 		cpu, err := idleCPU(haloBin, idle)
 		if err != nil {
