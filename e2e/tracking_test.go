@@ -135,3 +135,27 @@ func readEvents(t *testing.T, path string) string {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// track_backend, halo's replacement for the seed's `killall -0 haproxy`:
+// a node whose backend has no server UP goes to FAULT and the VIP moves to
+// the node that can still serve.
+func TestTrackBackendMovesTheVIPToTheNodeThatCanServe(t *testing.T) {
+	s := newSite(t)
+	if err := s.StartWebServers(webPort); err != nil {
+		t.Fatal(err)
+	}
+	pair := drill.Pair{Version: 3, Advert: 100 * time.Millisecond, Instance: "  track_backend {\n    web\n  }\n"}
+	// lb1's servers listen on a port where nothing answers.
+	startNode(t, s, 0, drill.NodeSpec{Kind: drill.Halo, Keepalived: pair.Keepalived(0), HAProxy: drill.HAProxy(frontPort, webPort+1)})
+	startNode(t, s, 1, drill.NodeSpec{Kind: drill.Halo, Keepalived: pair.Keepalived(1), HAProxy: drill.HAProxy(frontPort, webPort)})
+	vip := drill.VIP4
+	// Checks run every 200 ms with fall 2: lb1 sees its backend DOWN within
+	// about half a second and hands the VIP to lb2.
+	waitHolder(t, s, vip, s.LB2, 5*time.Second)
+	stayHolder(t, s, vip, s.LB2, time.Second)
+	p := probe(t, s, vip)
+	r := drill.Analyze(p.stop(), time.Time{})
+	if r.After != "web1" && r.After != "web2" {
+		t.Errorf("the client was not served through lb2: %v", r)
+	}
+}
