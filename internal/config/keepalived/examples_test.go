@@ -44,8 +44,9 @@ func TestExamplesParse(t *testing.T) {
 	}
 }
 
-// TestSeedConfigs checks the article's two files: they run, with the one
-// warning about the 36-character auth_pass, and mean what the article says.
+// TestSeedConfigs checks the article's two files: they run, with a warning
+// about the haproxy process check that cannot work under halo and one about
+// the 36-character auth_pass, and mean what the article says.
 func TestSeedConfigs(t *testing.T) {
 	for _, tc := range []struct {
 		file     string
@@ -59,6 +60,9 @@ func TestSeedConfigs(t *testing.T) {
 			path := filepath.Join(examplesDir, "seed", tc.file)
 			cfg, d := Load(path)
 			want := diag.List{{
+				File: path, Line: 5, Severity: diag.Warning,
+				Msg: `vrrp_script haproxy_check: "killall -0 haproxy" looks for an haproxy process; with halo as the proxy none runs, so it fails (with weight 2: its +2 is never added); use track_backend { BACKEND } in the vrrp_instance to follow the backends' health instead`,
+			}, {
 				File: path, Line: 27, Severity: diag.Warning,
 				Msg: `vrrp_instance OCP_EXT: auth_pass is 36 characters; VRRP carries 8, so only the first 8 are used: "1cee4b6e" (as keepalived does; the peer must match them)`,
 			}}

@@ -1,7 +1,11 @@
 package keepalived
 
 import (
+	"fmt"
 	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -23,6 +27,45 @@ func (p *parser) validate() {
 	p.checkVRIDs()
 	p.checkSharedVIPs()
 	p.validateSyncGroups()
+	p.checkHAProxyProcessScripts()
+}
+
+// checkHAProxyProcessScripts warns about the seed article's
+// `killall -0 haproxy`: under halo there is no haproxy process, so such a
+// script always fails — and even with haproxy it only proves a process
+// exists, not that it can serve. track_backend says what is meant.
+func (p *parser) checkHAProxyProcessScripts() {
+	for _, name := range sortedKeys(p.cfg.Scripts) {
+		s := p.cfg.Scripts[name]
+		argv := s.Argv()
+		if len(argv) == 0 || !strings.Contains(s.Command, "haproxy") {
+			continue
+		}
+		switch filepath.Base(argv[0]) {
+		case "killall", "pidof", "pgrep", "pkill":
+			p.d.Warnf(s.File, s.Line, "vrrp_script %s: %q looks for an haproxy process; with halo as the proxy none runs, so it fails (with weight %d: %s); use track_backend { BACKEND } in the vrrp_instance to follow the backends' health instead",
+				name, s.Command, s.Weight, weightEffect(s.Weight))
+		}
+	}
+}
+
+func weightEffect(w int) string {
+	switch {
+	case w > 0:
+		return fmt.Sprintf("its +%d is never added", w)
+	case w < 0:
+		return fmt.Sprintf("%d is always subtracted", w)
+	}
+	return "the instance stays in FAULT"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (p *parser) validateInstance(in *Instance, raw *instanceRaw) {
