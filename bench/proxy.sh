@@ -2,12 +2,17 @@
 # bench/proxy.sh — halo's TCP proxy against a direct connection and Debian's
 # haproxy, in one run on loopback, with the same configuration. Prints a
 # table of ratios (halo÷haproxy, halo÷direct):
-#   - bulk throughput:       iperf3 -t 5 through each path
+#   - RSS per idle conn:     measured first, on freshly started proxies:
+#                            bench/cmd/holdconns holds $CONNS connections
+#                            through each proxy; the script checks that the
+#                            proxy's pid has them ESTABLISHED on both sides,
+#                            then reports (VmRSS after − VmRSS before) / conns
+#   - bulk throughput:       iperf3 -t $DUR through each path
 #   - new connections/s:     wrk -H 'Connection: close' against bench/cmd/httpd
 #   - p50/p99 latency:       wrk --latency -c 50 (keep-alive)
-#   - RSS per idle conn:     bench/cmd/holdconns holds 5,000 connections; VmRSS before/after
-# Each load runs 5 s. Needs haproxy, iperf3 and wrk (apt-get install -y haproxy iperf3 wrk).
-# Run it on an otherwise idle machine; `uptime` is printed first.
+# Each load runs at most $DUR s (default 5). Needs haproxy, iperf3 and wrk
+# (apt-get install -y haproxy iperf3 wrk). Run it on an otherwise idle
+# machine; `uptime` is printed first and the command to reproduce last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,32 +101,47 @@ latency() {
 		$1=="50%" {p50=us($2)} $1=="99%" {p99=us($2)} END {print p50, p99}'
 }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-# rss_per_conn PID PORT -> bytes of RSS per idle connection
+# estab PID PORT -> "clients servers": ESTABLISHED sockets of PID whose local
+# port is PORT (clients held) or whose peer port is the hold server's.
+estab() {
+	ss -Htnp state established 2>/dev/null | awk -v pid="pid=$1," -v fe=":$2" -v be=":$HOLD_SRV" '
+		index($0, pid) { if ($3 ~ fe"$") c++; else if ($4 ~ be"$") s++ } END { print c+0, s+0 }'
+}
+# rss_per_conn PID PORT NAME -> bytes of RSS per idle connection; prints on
+# stderr how many connections were held.
 rss_per_conn() {
-	local before after fifo="$OUT/hold.fifo"
+	local before after fifo="$OUT/hold.fifo" held=(0 0) hp
 	rm -f "$fifo"; mkfifo "$fifo"
 	before=$(rss_kb "$1")
-	"$OUT/holdconns" -addr "127.0.0.1:$2" -n "$CONNS" <"$fifo" >"$OUT/hold.out" & local hp=$!
+	timeout $((DUR + 10)) "$OUT/holdconns" -addr "127.0.0.1:$2" -n "$CONNS" <"$fifo" >"$OUT/hold.out" & hp=$!
 	exec 9>"$fifo"
-	for _ in $(seq 100); do grep -q ready "$OUT/hold.out" 2>/dev/null && break; sleep 0.2; done
-	grep -q ready "$OUT/hold.out" || { echo "holdconns failed" >&2; exec 9>&-; wait $hp; return 1; }
+	for _ in $(seq $((DUR * 10))); do
+		read -r -a held <<<"$(estab "$1" "$2")"
+		[ "${held[0]}" -ge "$CONNS" ] && [ "${held[1]}" -ge "$CONNS" ] && break
+		sleep 0.1
+	done
+	sleep 0.5 # let the proxy finish what it does after connecting
 	after=$(rss_kb "$1")
+	read -r -a held <<<"$(estab "$1" "$2")"
 	exec 9>&-
 	wait $hp || true
-	sleep 1
-	echo $(( (after - before) * 1024 / CONNS ))
+	echo "# $3: held ${held[0]} client and ${held[1]} server connections (wanted $CONNS each); VmRSS ${before} kB -> ${after} kB" >&2
+	if [ "${held[0]}" -lt "$CONNS" ] || [ "${held[1]}" -lt "$CONNS" ]; then echo "n/a"; return; fi
+	echo $(( (after - before) * 1024 / held[0] ))
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0) print "n/a"; else printf "%.2f", a/b }'; }
 
 echo "# measuring ($DUR s per load)..."
+# Memory first, while both proxies are fresh: afterwards their heaps and
+# pools have grown with the other loads and RSS would not move.
+M_H=$(rss_per_conn "$HALO_PID" $HALO_HOLD halo)
+M_P=$(rss_per_conn "$HAP_PID" $HAP_HOLD haproxy)
+sleep 1 # the held connections close
 T_D=$(throughput $IPERF_SRV); T_H=$(throughput $HALO_IPERF); T_P=$(throughput $HAP_IPERF)
 C_D=$(connrate $HTTP_SRV); C_H=$(connrate $HALO_HTTP); C_P=$(connrate $HAP_HTTP)
 read -r L50_D L99_D <<<"$(latency $HTTP_SRV)"
 read -r L50_H L99_H <<<"$(latency $HALO_HTTP)"
 read -r L50_P L99_P <<<"$(latency $HAP_HTTP)"
-M_H=$(rss_per_conn "$HALO_PID" $HALO_HOLD)
-M_P=$(rss_per_conn "$HAP_PID" $HAP_HOLD)
-
 printf '\n%-28s %12s %12s %12s %14s %13s\n' metric direct halo haproxy "halo÷haproxy" "halo÷direct"
 row() { printf '%-28s %12s %12s %12s %14s %13s\n' "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")" "$(ratio "$3" "$2")"; }
 row "throughput Gbit/s (higher)" "$T_D" "$T_H" "$T_P"
@@ -129,3 +149,7 @@ row "new conns/s (higher)" "$C_D" "$C_H" "$C_P"
 row "p50 latency us (lower)" "$L50_D" "$L50_H" "$L50_P"
 row "p99 latency us (lower)" "$L99_D" "$L99_H" "$L99_P"
 row "RSS B/idle conn (lower)" "-" "$M_H" "$M_P"
+
+echo
+echo "# reproduce: cd $(pwd) && DUR=$DUR CONNS=$CONNS bash bench/proxy.sh   ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes'))"
+echo "# loads, per path: iperf3 -c 127.0.0.1 -p PORT -t $DUR | wrk -t 2 -c 50 -d ${DUR}s -H 'Connection: close' URL | wrk -t 2 -c 50 -d ${DUR}s --latency URL | holdconns -n $CONNS"

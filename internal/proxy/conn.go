@@ -51,10 +51,12 @@ type conn struct {
 	reg      bool
 	state    connState
 	inReady  bool
+	inShutq  bool // in r.shutNext or r.shutNow
 	attempts int
 	until    int64 // deadline while queued, connecting or waiting to retry; 0 = none
 	lastAct  int64
-	timerAt  int64
+	timerAt  int64   // when its entry in r.timers fires; 0 = no entry
+	tidx     int32   // position in r.timers while timerAt != 0
 	flows    [2]flow // [0] client→server, [1] server→client
 }
 
@@ -118,12 +120,13 @@ func (c *conn) connect() {
 	if port == 0 {
 		port = int(c.localAddr().Port())
 	}
-	fd, err := dialNonblock(*ap, port)
+	fd, err := sysDial(netip.AddrPortFrom(*ap, uint16(port)))
 	if err != nil {
 		c.connectFailed()
 		return
 	}
 	c.fd[sideServer] = fd
+	c.flows[sideServer].ready, c.flows[sideServer].rdhup = false, false // a previous attempt's
 	if err := r.watch(c, sideServer, fd); err != nil {
 		c.connectFailed()
 		return
@@ -134,24 +137,75 @@ func (c *conn) connect() {
 		c.until = r.now + int64(to)
 	}
 	r.arm(c)
+	c.early()
 }
 
-// connected runs on the first event of the server socket.
+// early passes on what the client already sent right after connect(2),
+// without waiting for epoll to report the connection: on a local network
+// the handshake is usually complete when connect returns, and the server
+// then finds its request with its connection instead of being woken twice.
+// While the handshake is still under way the write fails with EAGAIN and
+// the bytes wait in the flow for connected; a refused connect fails the
+// write, and the bytes wait for the next attempt. Servers that expect a
+// PROXY header first are left to connected.
+func (c *conn) early() {
+	f := &c.flows[sideClient]
+	if c.srv.cfg.SendProxy > 0 {
+		return
+	}
+	if f.n == 0 {
+		if !f.ready || f.eof {
+			return
+		}
+		n, err := f.read(c.r, c.fd[sideClient])
+		switch {
+		case err == unix.EAGAIN:
+			f.ready = false
+			f.release(c.r)
+			return
+		case err != nil:
+			c.abort(reasonReset)
+			return
+		case n == 0:
+			f.eof = true
+			f.release(c.r)
+			return
+		}
+		f.n = n
+	}
+	switch err := c.flush(sideClient); err {
+	case nil:
+		c.up()
+		c.relay()
+	case unix.EAGAIN, unix.EINTR:
+	default:
+		c.connectFailed()
+	}
+}
+
+// up marks the connection to the server established.
+func (c *conn) up() {
+	c.state = stUp
+	c.lastAct = c.r.now
+	c.r.arm(c)
+}
+
+// connected runs on the first event of the server socket. A TCP socket is
+// writable only once its handshake completed, and a failed connect reports
+// EPOLLERR (EPOLLHUP when refused), so the flags tell the outcome without a
+// getsockopt(SO_ERROR).
 func (c *conn) connected(ev uint32) {
-	soerr, err := unix.GetsockoptInt(c.fd[sideServer], unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil || soerr != 0 || ev&unix.EPOLLOUT == 0 {
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 || ev&unix.EPOLLOUT == 0 {
 		c.connectFailed()
 		return
 	}
-	c.state = stUp
-	c.lastAct = c.r.now
 	if v := c.srv.cfg.SendProxy; v > 0 {
 		if err := c.sendProxyHeader(byte(v)); err != nil {
 			c.abort(reasonReset)
 			return
 		}
 	}
-	c.r.arm(c)
+	c.up()
 	c.relay()
 }
 
@@ -160,7 +214,7 @@ func (c *conn) connectFailed() {
 	be.stats.connErrors.Add(1)
 	s.stats.connErrors.Add(1)
 	if fd := c.fd[sideServer]; fd >= 0 {
-		unix.Close(fd)
+		sysClose(fd)
 		c.fd[sideServer] = -1
 	}
 	if c.attempts > be.cfg.Retries {
@@ -193,12 +247,23 @@ func (c *conn) connectFailed() {
 	c.r.arm(c)
 }
 
-// event handles epoll readiness on one side of c.
+// event handles epoll readiness on one side of c. Readiness to read is
+// remembered in every state (the sockets are edge-triggered): the flow
+// from that side reads when it can, and only then.
 func (c *conn) event(side int, ev uint32) {
+	f := &c.flows[side]
+	if ev&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		f.ready = true
+	}
+	if ev&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		f.rdhup = true
+	}
 	switch c.state {
 	case stConnecting:
 		if side == sideServer && ev&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
 			c.connected(ev)
+		} else if side == sideClient && ev&unix.EPOLLIN != 0 {
+			c.early() // the request came after the connect
 		}
 	case stUp:
 		if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
@@ -296,7 +361,7 @@ func (c *conn) close(reason string) {
 	}
 	for i, fd := range c.fd {
 		if fd >= 0 {
-			unix.Close(fd)
+			sysClose(fd)
 			c.fd[i] = -1
 		}
 	}
@@ -312,6 +377,9 @@ func (c *conn) close(reason string) {
 		}
 		be.mu.Unlock()
 		be.stats.close()
+	}
+	if c.timerAt != 0 {
+		c.r.timers.remove(c)
 	}
 	if c.reg {
 		c.r.unregister(c)

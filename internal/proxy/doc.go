@@ -2,11 +2,15 @@
 // haproxy.cfg (configuration.txt sections 4 and 5: bind, maxconn, balance,
 // server, retries, option redispatch, timeout *), picks a server with
 // internal/balance, connects with retries and queueing, and relays bytes
-// with splice(2) from epoll reactors so that an idle connection costs a
-// small struct rather than goroutines and buffers.
+// from epoll reactors (read/write for short exchanges, splice(2) for bulk)
+// so that an idle connection costs a small struct rather than goroutines
+// and buffers.
 //
-// Ownership: an accepted client socket belongs to the acceptor until it is
-// posted to a reactor; from then on the reactor alone reads, writes and
-// closes both sockets of the connection. Backend state (server counters,
-// health, queue) is shared and guarded by the backend's mutex.
+// Ownership: every reactor watches every listener (EPOLLEXCLUSIVE, so a new
+// connection wakes one idle reactor) and the reactor that accepts a client
+// socket owns the connection: it alone reads, writes and closes both of its
+// sockets, except that a connection leaving a backend's queue is posted
+// back to its reactor. Backend state (server counters, health, queue) is
+// shared and guarded by the backend's mutex; maxconn slots and which
+// listeners are watched are the gate's (limit.go).
 package proxy

@@ -59,16 +59,16 @@ func (r *reactor) drain() {
 	}
 }
 
-// drainWait bounds epoll_wait's timeout (ms) while draining connections.
-func (r *reactor) drainWait(wait int) int {
+// drainUntil bounds the reactor's wait (a monotime, -1 = none) while
+// connections drain.
+func (r *reactor) drainUntil(until int64) int64 {
 	if !r.stopping() || r.live() == 0 {
-		return wait
+		return until
 	}
-	w := max(int((r.drainNext-monotime())/int64(time.Millisecond))+1, 0)
-	if wait < 0 || w < wait {
-		return w
+	if until < 0 || r.drainNext < until {
+		return max(r.drainNext, 0)
 	}
-	return wait
+	return until
 }
 
 // live is the number of connections the reactor holds.

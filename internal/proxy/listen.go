@@ -2,13 +2,10 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
@@ -16,18 +13,18 @@ import (
 )
 
 // listener is one bound socket. It belongs to the Proxy, not to a
-// configuration: fe says which frontend it currently feeds.
+// configuration: fe says which frontend it currently feeds. While Serve
+// runs, the reactors accept on it (accept.go); it is not registered with
+// Go's poller, which would wake up for every connection for nothing.
 type listener struct {
 	fe   *frontend
-	file *os.File // the listening socket, registered with Go's poller
-	raw  syscall.RawConn
+	fd   int // the listening socket; -1 once closed
 	addr net.Addr
+	idx  int // position among the listeners being served
 
-	// result of the last accept, written by acceptFn
-	nfd      int
-	sa       unix.Sockaddr
-	err      error
-	acceptFn func(fd uintptr) bool
+	// guarded by gate.mu
+	paused bool
+	retry  *time.Timer // resumes after a failed accept(2)
 }
 
 // parseBind resolves a bind's address. An empty host means every address.
@@ -59,7 +56,8 @@ func parseBind(b haproxy.Bind) (netip.AddrPort, error) {
 // listen opens a bind: SO_REUSEADDR always; IP_FREEBIND for every specific
 // address (so a VIP that is not, or not yet, on this host can be bound on a
 // backup node); an unspecified address listens on IPv4 and IPv6 at once
-// unless V6Only.
+// unless V6Only. TCP_NODELAY is set on the listener: accepted sockets
+// inherit it, which saves a setsockopt(2) per connection.
 func listen(b haproxy.Bind) (*listener, error) {
 	ap, err := parseBind(b)
 	if err != nil {
@@ -83,6 +81,9 @@ func listen(b haproxy.Bind) (*listener, error) {
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("SO_REUSEADDR", err)
+	}
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
+		return fail("TCP_NODELAY", err)
 	}
 	var sa unix.Sockaddr
 	if family == unix.AF_INET {
@@ -121,64 +122,12 @@ func listen(b haproxy.Bind) (*listener, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	bap := addrPort(bound)
-	l := &listener{
-		file: os.NewFile(uintptr(fd), "listen "+b.Addr),
-		addr: net.TCPAddrFromAddrPort(bap),
-	}
-	if l.raw, err = l.file.SyscallConn(); err != nil {
-		l.file.Close()
-		return nil, err
-	}
-	l.acceptFn = func(fd uintptr) bool {
-		l.nfd, l.sa, l.err = unix.Accept4(int(fd), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
-		return l.err != unix.EAGAIN
-	}
-	return l, nil
+	return &listener{fd: fd, addr: net.TCPAddrFromAddrPort(addrPort(bound))}, nil
 }
 
-func (l *listener) close() { l.file.Close() }
-
-// acceptLoop takes a frontend slot and a global slot before each accept(2):
-// at maxconn it simply stops accepting, so clients wait in the kernel's
-// backlog and are accepted when a connection ends.
-func (p *Proxy) acceptLoop(l *listener, stop <-chan struct{}) {
-	fe := l.fe
-	for {
-		if !fe.lim.acquire(stop) {
-			return
-		}
-		if !p.lim.acquire(stop) {
-			fe.lim.release()
-			return
-		}
-		err := l.raw.Read(l.acceptFn)
-		if err == nil {
-			err = l.err
-		}
-		if err == nil {
-			p.accepted(fe, l.nfd, l.sa)
-			continue
-		}
-		fe.lim.release()
-		p.lim.release()
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		if errors.Is(err, os.ErrClosed) {
-			return
-		}
-		if errors.Is(err, unix.ECONNABORTED) || errors.Is(err, unix.EINTR) {
-			continue
-		}
-		// EMFILE, ENFILE, ENOBUFS, ENOMEM: back off instead of spinning.
-		p.log.Warn("accept failed", "frontend", fe.cfg.Name, "err", err)
-		select {
-		case <-stop:
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
+func (l *listener) close() {
+	if l.fd >= 0 {
+		unix.Close(l.fd)
+		l.fd = -1
 	}
 }

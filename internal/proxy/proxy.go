@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
-	"golang.org/x/sys/unix"
 )
 
 // Proxy runs the frontends and backends of one haproxy.cfg.
@@ -24,7 +23,7 @@ import (
 type Proxy struct {
 	cfg       *haproxy.Config
 	log       *slog.Logger
-	lim       limiter // global maxconn
+	gate      gate // global maxconn; which listeners the reactors watch
 	frontends []*frontend
 	backends  []*backend
 	beByName  map[string]*backend
@@ -35,8 +34,9 @@ type Proxy struct {
 	serving   bool
 
 	reactors []*reactor
-	next     atomic.Uint32
+	acks     sync.WaitGroup // one per reactor until it stopped accepting
 	live     sync.WaitGroup // one per accepted connection until closed
+	running  sync.WaitGroup // one per reactor goroutine
 	draining atomic.Bool    // Serve's context is done: see reactor.drain
 
 	// addrIsLocal reports whether an address is still on the host; a
@@ -48,7 +48,7 @@ type Proxy struct {
 type frontend struct {
 	cfg   *haproxy.Frontend
 	be    *backend // nil: connections are closed at once
-	lim   limiter
+	lim   *limiter // maxconn
 	stats counters
 }
 
@@ -62,12 +62,12 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 	p := &Proxy{
 		cfg:      cfg,
 		log:      log,
-		lim:      newLimiter(cfg.Global.MaxConn),
 		beByName: make(map[string]*backend),
 		splice:   spliceWorks(),
 
 		addrIsLocal: addrIsLocal,
 	}
+	p.gate.global = newLimiter(cfg.Global.MaxConn)
 	for _, bc := range cfg.Backends {
 		if _, dup := p.beByName[bc.Name]; dup {
 			return nil, fmt.Errorf("duplicate backend %q", bc.Name)
@@ -182,44 +182,34 @@ func (p *Proxy) Serve(ctx context.Context) error {
 	listeners := p.listeners
 	p.mu.Unlock()
 
-	n := min(runtime.GOMAXPROCS(0), 8)
-	var reactors sync.WaitGroup
-	for i := 0; i < n; i++ {
-		r, err := newReactor(p)
-		if err != nil {
-			for _, r := range p.reactors {
-				r.quit.Store(true)
-				r.wake()
-			}
-			reactors.Wait()
-			p.reactors = nil
-			p.mu.Lock()
-			p.serving = false
-			p.mu.Unlock()
-			return fmt.Errorf("starting reactor: %w", err)
-		}
-		p.reactors = append(p.reactors, r)
-		reactors.Go(r.run)
+	if err := p.startReactors(listeners); err != nil {
+		p.mu.Lock()
+		p.serving = false
+		p.mu.Unlock()
+		return err
 	}
-
 	stop := make(chan struct{})
-	var acceptors sync.WaitGroup
-	for _, l := range listeners {
-		acceptors.Go(func() { p.acceptLoop(l, stop) })
-	}
-	acceptors.Go(func() { p.resolveLoop(stop) })
-	p.log.Info("proxy serving", "listeners", len(listeners), "splice", p.splice)
+	var resolver sync.WaitGroup
+	resolver.Go(func() { p.resolveLoop(stop) })
+	p.log.Info("proxy serving", "listeners", len(listeners), "reactors", len(p.reactors), "splice", p.splice)
 
 	<-ctx.Done()
 	close(stop)
+	// Stop accepting: once every reactor has seen it, none is inside
+	// accept(2) and the sockets can close (new connects are refused).
+	p.gate.stop()
+	for _, r := range p.reactors {
+		r.wake()
+	}
+	p.acks.Wait()
 	for _, l := range listeners {
 		l.close()
 	}
-	acceptors.Wait()
+	resolver.Wait()
 
-	// Every connection is now with a reactor (accepted ones in its inbox):
-	// they end what has not reached a server yet and watch for a released
-	// VIP while the rest drains.
+	// Every connection is now with a reactor: they end what has not
+	// reached a server yet and watch for a released VIP while the rest
+	// drains.
 	p.draining.Store(true)
 	for _, r := range p.reactors {
 		r.wake()
@@ -246,7 +236,7 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.quit.Store(true)
 		r.wake()
 	}
-	reactors.Wait()
+	p.running.Wait()
 	p.reactors = nil
 	p.draining.Store(false)
 	p.mu.Lock()
@@ -255,24 +245,10 @@ func (p *Proxy) Serve(ctx context.Context) error {
 	return nil
 }
 
-// accepted hands a new client socket to a reactor.
-func (p *Proxy) accepted(fe *frontend, fd int, sa unix.Sockaddr) {
-	p.live.Add(1)
-	fe.stats.open()
-	if fe.be != nil {
-		fe.be.stats.open()
-	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	c := &conn{fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: addrPort(sa)}
-	c.r = p.reactors[p.next.Add(1)%uint32(len(p.reactors))]
-	c.r.post(c)
-}
-
 // connClosed is the last step of conn.close.
 func (p *Proxy) connClosed(c *conn, reason string) {
 	c.fe.stats.close()
-	c.fe.lim.release()
-	p.lim.release()
+	p.gate.release(c.fe)
 	if reason != reasonDone && reason != reasonIdle && p.log.Enabled(context.Background(), slog.LevelDebug) {
 		var be string
 		if c.be != nil {
@@ -281,4 +257,42 @@ func (p *Proxy) connClosed(c *conn, reason string) {
 		p.log.Debug("connection closed", "frontend", c.fe.cfg.Name, "backend", be, "reason", reason)
 	}
 	p.live.Done()
+}
+
+// startReactors starts one reactor per GOMAXPROCS (at most 8), each
+// watching every listener.
+func (p *Proxy) startReactors(listeners []*listener) error {
+	n := min(runtime.GOMAXPROCS(0), 8)
+	g := &p.gate
+	g.lns, g.epfds, g.exclusive = listeners, nil, true
+	g.off.Store(false)
+	g.npaused.Store(0)
+	for i, l := range listeners {
+		l.idx, l.paused = i, false
+	}
+	fail := func(err error) error {
+		for _, r := range p.reactors {
+			r.close()
+		}
+		p.reactors = nil
+		return fmt.Errorf("starting reactor: %w", err)
+	}
+	for range n {
+		r, err := newReactor(p)
+		if err != nil {
+			return fail(err)
+		}
+		p.reactors = append(p.reactors, r)
+		g.epfds = append(g.epfds, r.epfd)
+	}
+	for _, l := range listeners {
+		if err := g.watch(l); err != nil {
+			return fail(err)
+		}
+	}
+	p.acks.Add(n)
+	for _, r := range p.reactors {
+		p.running.Go(r.run)
+	}
+	return nil
 }

@@ -20,24 +20,26 @@ const (
 )
 
 // reactor owns a set of connections and drives them from one epoll
-// instance: connect completion, relaying, timeouts and closing. Other
-// goroutines hand it connections with post; nothing else touches a
-// connection's sockets.
+// instance: accepting, connect completion, relaying, timeouts and closing.
+// Other goroutines only hand it back its queued connections (post) and set
+// its flags; nothing else touches a connection's sockets.
 type reactor struct {
-	p    *Proxy
-	epfd int
-	evfd int // eventfd: wakes epoll_wait when post adds work
-	one  [8]byte
+	p      *Proxy
+	epfd   int
+	poller     // epfd as Go's poller sees it (poll.go)
+	evfd   int // eventfd: wakes the loop when post adds work or a flag is set
+	one    [8]byte
 
 	mu    sync.Mutex
 	inbox []*conn
 	kill  atomic.Bool // hard stop: close every connection
 	quit  atomic.Bool // stop the loop (no connection left)
+	acked bool        // told Serve it stopped accepting (p.acks); loop only
 
 	// owned by the loop goroutine
 	now    int64
 	slots  []*conn
-	gens   []uint32
+	gens   []uint32 // per slot and side (2*slot+side): bumped by every watch
 	free   []int32
 	timers timerHeap
 	ready  []*conn
@@ -46,7 +48,11 @@ type reactor struct {
 	pipes  pipePool
 	bufs   bufPool
 	ev     unix.EpollEvent
+	rsa    unix.RawSockaddrAny // accept4's peer address
 	events [maxEvents]unix.EpollEvent
+	// connections with a deferred shutdown(2), made at the end of the
+	// next turn (shutNext) or of this one (shutNow): see deferShutdown
+	shutNext, shutNow []*conn
 
 	// while Serve stops (drain.go)
 	drainStarted bool  // the connections not yet relaying were ended
@@ -71,10 +77,14 @@ func newReactor(p *Proxy) (*reactor, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
+	if err := r.initPoller(); err != nil {
+		r.close()
+		return nil, err
+	}
 	return r, nil
 }
 
-// post hands c to the reactor: a new connection, or one that left a queue.
+// post hands c back to its reactor when it leaves a backend's queue.
 func (r *reactor) post(c *conn) {
 	r.mu.Lock()
 	wake := len(r.inbox) == 0
@@ -87,26 +97,41 @@ func (r *reactor) post(c *conn) {
 
 func (r *reactor) wake() { unix.Write(r.evfd, r.one[:]) }
 
+// close releases the reactor's descriptors; run calls it on the way out.
+func (r *reactor) close() {
+	if r.poller.file != nil {
+		r.poller.file.Close()
+	} else {
+		unix.Close(r.epfd)
+	}
+	unix.Close(r.evfd)
+	r.pipes.closeAll()
+}
+
+// ackStop tells Serve, once, that this reactor will not accept any more.
+func (r *reactor) ackStop() {
+	if !r.acked {
+		r.acked = true
+		r.p.acks.Done()
+	}
+}
+
 // run is the reactor loop; it returns after quit is set.
 func (r *reactor) run() {
 	defer func() {
-		unix.Close(r.epfd)
-		unix.Close(r.evfd)
-		r.pipes.closeAll()
+		r.ackStop()
+		r.close()
 	}()
+	g := &r.p.gate
 	var drain [8]byte
 	for !r.quit.Load() {
-		wait := -1
-		if len(r.ready) > 0 {
-			wait = 0
-		} else if at, ok := r.timers.next(); ok {
-			wait = int((at-monotime())/int64(time.Millisecond)) + 1
-			if wait < 0 {
-				wait = 0
-			}
+		until := int64(-1) // see poll
+		if len(r.ready) > 0 || len(r.shutNow) > 0 {
+			until = 0
+		} else if len(r.timers) > 0 {
+			until = r.timers[0].timerAt
 		}
-		wait = r.drainWait(wait)
-		n, err := unix.EpollWait(r.epfd, r.events[:], wait)
+		n, err := r.poll(r.drainUntil(until))
 		if err != nil && err != unix.EINTR {
 			r.p.log.Error("epoll wait failed", "err", err)
 			return
@@ -115,13 +140,17 @@ func (r *reactor) run() {
 		for i := 0; i < n; i++ {
 			ev := &r.events[i]
 			if ev.Fd < 0 {
-				unix.Read(r.evfd, drain[:])
-				r.takeInbox()
+				if ev.Fd == -1 {
+					sysRead(r.evfd, drain[:])
+					r.takeInbox()
+				} else {
+					r.acceptFrom(g.lns[-2-ev.Fd]) // see listenEvent
+				}
 				continue
 			}
 			c := r.slots[ev.Fd]
-			if c == nil || r.gens[ev.Fd] != uint32(ev.Pad)>>1 {
-				continue // a closed connection's stale event
+			if c == nil || r.gens[2*ev.Fd+ev.Pad&1] != uint32(ev.Pad)>>1 {
+				continue // a stale event: closed connection, or replaced server socket
 			}
 			c.event(int(ev.Pad&1), ev.Events)
 		}
@@ -136,6 +165,10 @@ func (r *reactor) run() {
 			clear(r.work)
 		}
 		r.expire()
+		r.flushShutdowns()
+		if g.off.Load() {
+			r.ackStop() // this turn's accepts are over
+		}
 		if r.stopping() {
 			r.drain()
 		}
@@ -143,6 +176,38 @@ func (r *reactor) run() {
 			r.closeAll()
 		}
 	}
+}
+
+// deferShutdown queues c, which has a flow whose source ended, for the
+// shutdown(2) that passes the end on. It is made a turn later: when both
+// peers end the connection at about the same time (an HTTP/1 client reads
+// the answer to a `Connection: close` request and closes while the server
+// closes too), the other end arrives meanwhile and a single close(2) per
+// socket ends the connection, saving the shutdown(2) and leaving the
+// TIME_WAIT state to the client rather than the proxy.
+func (r *reactor) deferShutdown(c *conn) {
+	if !c.inShutq {
+		c.inShutq = true
+		r.shutNext = append(r.shutNext, c)
+	}
+}
+
+// flushShutdowns makes the shutdowns deferred during the previous turn.
+func (r *reactor) flushShutdowns() {
+	for _, c := range r.shutNow {
+		c.inShutq = false
+		if c.state == stClosed {
+			continue
+		}
+		for i := range c.flows {
+			if f := &c.flows[i]; f.shutPending {
+				f.shutPending = false
+				sysShutdown(c.fd[1-i], unix.SHUT_WR)
+			}
+		}
+	}
+	clear(r.shutNow)
+	r.shutNow, r.shutNext = r.shutNext, r.shutNow[:0]
 }
 
 func (r *reactor) takeInbox() {
@@ -165,9 +230,10 @@ func (r *reactor) register(c *conn) {
 	} else {
 		c.slot = int32(len(r.slots))
 		r.slots = append(r.slots, nil)
-		r.gens = append(r.gens, 0)
+		r.gens = append(r.gens, 0, 0)
 	}
-	r.gens[c.slot]++
+	r.gens[2*c.slot]++ // no event of the slot's previous connection
+	r.gens[2*c.slot+1]++
 	r.slots[c.slot] = c
 }
 
@@ -176,56 +242,24 @@ func (r *reactor) unregister(c *conn) {
 	r.free = append(r.free, c.slot)
 }
 
-// watch adds fd (one side of c) to epoll, edge-triggered.
+// watch adds fd (one side of c) to epoll, edge-triggered. The side's
+// generation changes, so that events still queued for a socket that side
+// had before (a closed connection's, or a failed connect's) are ignored.
 func (r *reactor) watch(c *conn, side int, fd int) error {
+	g := &r.gens[2*int(c.slot)+side]
+	*g++
 	r.ev = unix.EpollEvent{
 		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
 		Fd:     c.slot,
-		Pad:    int32(r.gens[c.slot]<<1) | int32(side),
+		Pad:    int32(*g<<1) | int32(side),
 	}
-	return unix.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &r.ev)
+	return sysEpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &r.ev)
 }
 
 func (r *reactor) markReady(c *conn) {
 	if !c.inReady {
 		c.inReady = true
 		r.ready = append(r.ready, c)
-	}
-}
-
-// arm makes sure a timer entry fires no later than c's current deadline.
-func (r *reactor) arm(c *conn) {
-	d := c.deadline()
-	if d == 0 || (c.timerAt != 0 && c.timerAt <= d) {
-		return
-	}
-	c.timerAt = d
-	r.timers.push(timer{at: d, c: c})
-}
-
-// expire fires due timers; an entry whose connection moved its deadline
-// later is re-armed instead.
-func (r *reactor) expire() {
-	for {
-		t, ok := r.timers.peek()
-		if !ok || t.at > r.now {
-			return
-		}
-		r.timers.pop()
-		c := t.c
-		if c.state == stClosed || c.timerAt != t.at {
-			continue
-		}
-		c.timerAt = 0
-		d := c.deadline()
-		if d == 0 {
-			continue
-		}
-		if d > r.now {
-			r.arm(c)
-			continue
-		}
-		c.timeout()
 	}
 }
 
@@ -243,66 +277,4 @@ func (r *reactor) closeAll() {
 			c.abort(reasonHardStop)
 		}
 	}
-}
-
-// timer is one entry of the reactor's deadline heap.
-type timer struct {
-	at int64
-	c  *conn
-}
-
-// timerHeap is a binary min-heap on at, without container/heap's boxing.
-type timerHeap []timer
-
-func (h timerHeap) peek() (timer, bool) {
-	if len(h) == 0 {
-		return timer{}, false
-	}
-	return h[0], true
-}
-
-func (h timerHeap) next() (int64, bool) {
-	if len(h) == 0 {
-		return 0, false
-	}
-	return h[0].at, true
-}
-
-func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	s := *h
-	i := len(s) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if s[p].at <= s[i].at {
-			break
-		}
-		s[p], s[i] = s[i], s[p]
-		i = p
-	}
-}
-
-func (h *timerHeap) pop() {
-	s := *h
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = timer{}
-	s = s[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && s[r].at < s[l].at {
-			m = r
-		}
-		if s[i].at <= s[m].at {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
-	}
-	*h = s
 }

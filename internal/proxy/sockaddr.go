@@ -3,35 +3,29 @@ package proxy
 import (
 	"net"
 	"net/netip"
+	"unsafe"
 
 	proxyproto "github.com/pires/go-proxyproto"
 	"golang.org/x/sys/unix"
 )
 
-// dialNonblock starts a non-blocking connect(2) to addr:port and returns
-// the socket; completion is reported by epoll.
-func dialNonblock(addr netip.Addr, port int) (int, error) {
-	family := unix.AF_INET
-	var sa unix.Sockaddr
-	if addr.Is4() {
-		sa = &unix.SockaddrInet4{Port: port, Addr: addr.As4()}
-	} else {
-		family = unix.AF_INET6
-		sa = &unix.SockaddrInet6{Port: port, Addr: addr.As16()}
+// rawAddrPort converts a kernel socket address (the port is in network
+// byte order); anything but IPv4 and IPv6 gives the zero AddrPort.
+func rawAddrPort(rsa *unix.RawSockaddrAny) netip.AddrPort {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(p[0])<<8|uint16(p[1]))
+	case unix.AF_INET6:
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(p[0])<<8|uint16(p[1]))
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, err
-	}
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
-	if err := unix.Connect(fd, sa); err != nil && err != unix.EINPROGRESS {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
+	return netip.AddrPort{}
 }
 
-// addrPort converts an accept(2) peer address.
+// addrPort converts a unix.Sockaddr.
 func addrPort(sa unix.Sockaddr) netip.AddrPort {
 	switch sa := sa.(type) {
 	case *unix.SockaddrInet4:

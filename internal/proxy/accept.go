@@ -1,0 +1,57 @@
+package proxy
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxAccept bounds the connections a reactor accepts per listener event,
+// so that a burst spreads over the reactors: the listener is watched
+// level-triggered and stays ready while its backlog holds more.
+const maxAccept = 16
+
+// acceptFrom accepts from l's backlog, up to maxAccept connections, and
+// starts them on r: the reactor that accepts a connection owns it, so no
+// hand-off (lock, wake-up) is needed. A slot of the frontend's and of the
+// global maxconn is taken before each accept(2); at a limit, l is paused
+// (gate.take) and the clients wait in the backlog.
+func (r *reactor) acceptFrom(l *listener) {
+	g := &r.p.gate
+	for range maxAccept {
+		if g.off.Load() || !g.take(l) {
+			return
+		}
+		fd, src, err := accept4(l.fd, &r.rsa)
+		if err == nil {
+			r.accepted(l.fe, fd, src)
+			continue
+		}
+		g.release(l.fe)
+		switch err {
+		case unix.EAGAIN:
+			return
+		case unix.ECONNABORTED, unix.EINTR:
+			continue
+		}
+		// EMFILE, ENFILE, ENOBUFS, ENOMEM: rest instead of spinning on a
+		// level-triggered listener.
+		r.p.log.Warn("accept failed", "frontend", l.fe.cfg.Name, "err", err)
+		g.pause(l, true)
+		return
+	}
+}
+
+// accepted starts a new client connection on r.
+func (r *reactor) accepted(fe *frontend, fd int, src netip.AddrPort) {
+	r.p.live.Add(1)
+	fe.stats.open()
+	if fe.be != nil {
+		fe.be.stats.open()
+	}
+	c := &conn{r: r, fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: src}
+	// Most clients send at once: try to read before epoll says so, and
+	// pass the bytes on with the connect (conn.early).
+	c.flows[sideClient].ready = true
+	c.start()
+}

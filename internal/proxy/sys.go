@@ -1,0 +1,123 @@
+package proxy
+
+import (
+	"net/netip"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The reactors' system calls on their non-blocking descriptors go through
+// RawSyscall: none of them can block, so the runtime need not be told. The
+// entersyscall/exitsyscall pair of unix.Read and the like costs time on
+// every call, and a call the kernel makes long (on loopback a write(2) or a
+// close(2) runs the receiving side's TCP code too) would have sysmon hand
+// the reactor's P to another thread meanwhile: futex wake-ups and context
+// switches for nothing. The wrappers return unix.Errno values, so callers
+// compare errors with ==.
+
+func errnoErr(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+func sysRead(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+func sysWrite(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+func sysSplice(from, to, n int) (int, error) {
+	m, _, e := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n),
+		unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	if e != 0 {
+		return 0, e
+	}
+	return int(m), nil
+}
+
+func sysClose(fd int) error {
+	_, _, e := unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0)
+	return errnoErr(e)
+}
+
+func sysShutdown(fd, how int) error {
+	_, _, e := unix.RawSyscall(unix.SYS_SHUTDOWN, uintptr(fd), uintptr(how), 0)
+	return errnoErr(e)
+}
+
+func sysEpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
+	return errnoErr(e)
+}
+
+// sysEpollPoll is epoll_wait(2) with a zero timeout (epoll_pwait with no
+// signal mask, which every architecture has).
+func sysEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// sysDial creates a non-blocking TCP socket with TCP_NODELAY and starts
+// connecting it to ap; EINPROGRESS is not an error.
+func sysDial(ap netip.AddrPort) (int, error) {
+	var rsa unix.RawSockaddrAny
+	var size uintptr
+	family := unix.AF_INET
+	port := [2]byte{byte(ap.Port() >> 8), byte(ap.Port())}
+	if a := ap.Addr(); a.Is4() {
+		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
+		sa.Family = unix.AF_INET
+		*(*[2]byte)(unsafe.Pointer(&sa.Port)) = port
+		sa.Addr = a.As4()
+		size = unix.SizeofSockaddrInet4
+	} else {
+		family = unix.AF_INET6
+		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
+		sa.Family = unix.AF_INET6
+		*(*[2]byte)(unsafe.Pointer(&sa.Port)) = port
+		sa.Addr = a.As16()
+		size = unix.SizeofSockaddrInet6
+	}
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	one := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	_, _, e = unix.RawSyscall(unix.SYS_CONNECT, fd, uintptr(unsafe.Pointer(&rsa)), size)
+	if e != 0 && e != unix.EINPROGRESS {
+		sysClose(int(fd))
+		return -1, e
+	}
+	return int(fd), nil
+}
+
+// accept4 accepts a connection from the listening socket lfd, non-blocking
+// and close-on-exec. It stands in for unix.Accept4, which also costs a
+// getsockopt(SO_PROTOCOL) per connection to convert the peer address.
+func accept4(lfd int, rsa *unix.RawSockaddrAny) (int, netip.AddrPort, error) {
+	n := uint32(unix.SizeofSockaddrAny)
+	fd, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(lfd),
+		uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(&n)),
+		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if e != 0 {
+		return -1, netip.AddrPort{}, e
+	}
+	return int(fd), rawAddrPort(rsa), nil
+}
