@@ -55,7 +55,13 @@ func run(haloBin string, rounds, idle int) error {
 			var res [2][]drill.Report
 			for r := 0; r < rounds; r++ {
 				for k, kind := range []drill.Kind{drill.Halo, drill.Keepalived} {
+					// A round whose setup failed (a node slow to start) is run
+					// again once; a second failure stops the benchmark.
 					rep, err := once(haloBin, kind, st.pair, fault, front, web)
+					if err != nil {
+						fmt.Fprintf(os.Stderr, "  retrying %s %s %s: %v\n", st.name, fault, kind, err)
+						rep, err = once(haloBin, kind, st.pair, fault, front, web)
+					}
 					if err != nil {
 						return fmt.Errorf("%s %s %s: %w", st.name, fault, kind, err)
 					}
