@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/halo-lb/halo/internal/lab"
 	"github.com/halo-lb/halo/internal/netlab"
@@ -41,7 +43,10 @@ func labCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	netlab.CleanupStale("halo-lab")
-	err = lab.Run(lab.Options{Halo: self, Scenarios: fs.Args(), Keep: *keep, Out: stdout})
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(interrupt)
+	err = lab.Run(lab.Options{Halo: self, Scenarios: fs.Args(), Keep: *keep, Out: stdout, Interrupt: interrupt})
 	if err != nil {
 		fmt.Fprintln(stderr, "halo lab:", err)
 		return 1

@@ -2,12 +2,14 @@ package lab
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +47,9 @@ type Options struct {
 	Scenarios []string // default: all
 	Keep      bool     // leave the namespaces and processes running at the end
 	Out       io.Writer
+	// Interrupt, when it delivers, tears the lab down at once (Ctrl-C in
+	// the middle of a drill leaves nothing behind); Run then fails.
+	Interrupt <-chan os.Signal
 }
 
 // Run builds the lab, runs the drill and tears everything down (unless
@@ -66,6 +71,25 @@ func Run(o Options) (err error) {
 	}
 	if !o.Keep {
 		defer site.Close()
+	}
+	var interrupted atomic.Bool
+	defer func() {
+		if interrupted.Load() {
+			err = errors.New("interrupted; the lab is removed")
+		}
+	}()
+	if o.Interrupt != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			select {
+			case sig := <-o.Interrupt:
+				fmt.Fprintf(out, "\n%v: removing the lab\n", sig)
+				interrupted.Store(true)
+				site.Close()
+			case <-stop:
+			}
+		}()
 	}
 	vip := netip.MustParseAddr(labVIP)
 	fmt.Fprintf(out, "halo lab: the seed article's setup in network namespaces (%s-*)\n", "halo-lab")
@@ -97,7 +121,7 @@ func Run(o Options) (err error) {
 		}
 	}
 	defer func() {
-		if err != nil {
+		if err != nil && !interrupted.Load() {
 			for _, n := range nodes {
 				if n != nil {
 					fmt.Fprintf(out, "\n%s", tail(n.Logs(), 25))
