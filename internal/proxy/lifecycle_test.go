@@ -155,6 +155,19 @@ func TestVIPBindsWithoutTheAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inPrivateNetns(t, func() {
+		if err := p.Listen(); err != nil {
+			t.Errorf("Listen: %v", err)
+		}
+	})
+	p.Close()
+}
+
+// inPrivateNetns runs fn on a locked thread inside a fresh network
+// namespace and restores the test's namespace afterwards. Sockets fn makes
+// stay in the private namespace.
+func inPrivateNetns(t *testing.T, fn func()) {
+	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -165,12 +178,10 @@ func TestVIPBindsWithoutTheAddress(t *testing.T) {
 	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		t.Fatalf("unshare: %v", err)
 	}
-	err = p.Listen()
-	if serr := netns.Set(orig); serr != nil {
-		t.Fatalf("restoring the namespace: %v", serr)
-	}
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
-	p.Close()
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			t.Fatalf("restoring the namespace: %v", err)
+		}
+	}()
+	fn()
 }

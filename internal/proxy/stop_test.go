@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"net/netip"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/testutil"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -150,21 +148,10 @@ func TestStopResetsConnectionsOfAReleasedAddress(t *testing.T) {
 // private network namespace.
 func TestAddrIsLocal(t *testing.T) {
 	testutil.RequireRoot(t)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer orig.Close()
-	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-		t.Fatalf("unshare: %v", err)
-	}
-	defer func() {
-		if err := netns.Set(orig); err != nil {
-			t.Fatalf("restoring the namespace: %v", err)
-		}
-	}()
+	inPrivateNetns(t, func() { checkAddrIsLocal(t) })
+}
+
+func checkAddrIsLocal(t *testing.T) {
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
 		t.Fatal(err)
