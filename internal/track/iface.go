@@ -28,30 +28,38 @@ func linkUp(a *netlink.LinkAttrs) bool {
 const rawFlagLowerUp = 1 << 16
 
 // WatchLinks calls onChange(name, up) whenever the state of one of names
-// changes, until ctx is done. It must run in the network namespace of the
-// interfaces (netlink sockets keep the namespace they were opened in).
+// changes, until ctx is done; names nil watches every interface, and an
+// interface that appears or disappears is a change too. It must run in the
+// network namespace of the interfaces (netlink sockets keep the namespace
+// they were opened in).
 func WatchLinks(ctx context.Context, names []string, onChange func(name string, up bool)) error {
-	if len(names) == 0 {
-		<-ctx.Done()
-		return nil
-	}
-	want := map[string]bool{}
-	last := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-		up, err := LinkUp(n)
-		if err != nil {
-			up = false
+	var want map[string]bool // nil: every interface
+	if names != nil {
+		want = map[string]bool{}
+		for _, n := range names {
+			want[n] = true
 		}
-		last[n] = up
 	}
-	updates := make(chan netlink.LinkUpdate, 16)
+	last := map[string]bool{}
+	updates := make(chan netlink.LinkUpdate, 64)
 	done := make(chan struct{})
 	defer close(done)
 	if err := netlink.LinkSubscribeWithOptions(updates, done, netlink.LinkSubscribeOptions{
 		ErrorCallback: func(error) {},
 	}); err != nil {
 		return fmt.Errorf("subscribing to link updates: %w", err)
+	}
+	// The state before the subscription, read after it so no change falls
+	// between the two.
+	if links, err := netlink.LinkList(); err == nil || errors.Is(err, netlink.ErrDumpInterrupted) {
+		for _, l := range links {
+			last[l.Attrs().Name] = linkUp(l.Attrs())
+		}
+	}
+	for n := range want {
+		if _, ok := last[n]; !ok {
+			last[n] = false
+		}
 	}
 	for {
 		select {
@@ -62,11 +70,11 @@ func WatchLinks(ctx context.Context, names []string, onChange func(name string, 
 				return errors.New("link update subscription closed")
 			}
 			a := u.Link.Attrs()
-			if !want[a.Name] {
+			if want != nil && !want[a.Name] {
 				continue
 			}
 			up := linkUp(a) && u.Header.Type != unix.RTM_DELLINK // interface gone
-			if up != last[a.Name] {
+			if prev, seen := last[a.Name]; !seen || up != prev {
 				last[a.Name] = up
 				onChange(a.Name, up)
 			}

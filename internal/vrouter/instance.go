@@ -32,6 +32,7 @@ type Instance struct {
 
 	adverts chan Advert
 	kick    chan struct{} // cap 1: the tracker inputs below changed
+	reconf  chan Config   // cap 1: Reconfigure's latest configuration
 	ran     atomic.Bool
 
 	mu sync.Mutex // guards the fields below
@@ -84,6 +85,7 @@ func NewInstance(name string, cfg Config, s Sender, clk Clock, log *slog.Logger,
 		onTransition: onTransition,
 		adverts:      make(chan Advert, advertQueue),
 		kick:         make(chan struct{}, 1),
+		reconf:       make(chan Config, 1),
 		wantPriority: m.Priority(),
 	}
 	i.status = InstanceStatus{
@@ -100,7 +102,10 @@ func (i *Instance) Run(ctx context.Context) error {
 	if !i.ran.CompareAndSwap(false, true) {
 		return fmt.Errorf("instance %q: already run", i.name)
 	}
-	m := NewMachine(i.cfg)
+	i.mu.Lock()
+	cfg := i.cfg
+	i.mu.Unlock()
+	m := NewMachine(cfg)
 	now := i.clk.Now()
 	i.applyTracking(m, now) // inputs set before Run count from the start
 	i.apply(m, m.Start(now))
@@ -118,6 +123,11 @@ func (i *Instance) Run(ctx context.Context) error {
 			i.apply(m, m.Advert(i.clk.Now(), a))
 		case <-i.kick:
 			i.applyTracking(m, i.clk.Now())
+		case c := <-i.reconf:
+			now := i.clk.Now()
+			i.apply(m, m.Reconfigure(now, c))
+			i.count(func(s *InstanceStatus) { s.ConfiguredPriority = m.cfg.Priority })
+			i.applyTracking(m, now)
 		case <-timer.C():
 			i.apply(m, m.Tick(i.clk.Now()))
 		}
@@ -150,6 +160,29 @@ func (i *Instance) SetFault(fault bool, reason string) {
 	i.wantFault, i.faultReason = fault, reason
 	i.mu.Unlock()
 	i.poke()
+}
+
+// Reconfigure hands the loop a new configuration of the same virtual router
+// (see Machine.Reconfigure). It never blocks; the loop applies the latest.
+// Before Run it replaces the configuration Run starts with.
+func (i *Instance) Reconfigure(cfg Config) {
+	if !i.ran.Load() {
+		i.mu.Lock()
+		i.cfg = cfg
+		i.status.ConfiguredPriority = cfg.Priority
+		i.mu.Unlock()
+	}
+	for {
+		select {
+		case i.reconf <- cfg:
+			return
+		default:
+		}
+		select {
+		case <-i.reconf: // drop the older one
+		default:
+		}
+	}
 }
 
 // Status returns a snapshot of the instance.

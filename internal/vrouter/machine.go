@@ -221,6 +221,39 @@ func (m *Machine) SetFault(now time.Time, fault bool, reason string) []Action {
 	return m.becomeBackup(now, ReasonFaultCleared, reason, m.cfg.AdvertInterval)
 }
 
+// Reconfigure applies a new configuration of the same virtual router, as a
+// reload does, without an election: the VRID and version stay (changing
+// them is a new router). A Master whose advertisement interval changed
+// advertises at once with the new one; a v2 Backup adopts it for its down
+// timer (a v3 Backup keeps following the master's). The effective priority
+// is re-clamped; the caller sets the new tracked priority with SetPriority.
+func (m *Machine) Reconfigure(now time.Time, cfg Config) []Action {
+	cfg.VRID, cfg.Version = m.cfg.VRID, m.cfg.Version
+	if cfg.Priority == 0 {
+		cfg.Priority = 1
+	}
+	if cfg.AdvertInterval <= 0 {
+		cfg.AdvertInterval = time.Second
+	}
+	old := m.cfg
+	m.cfg = cfg
+	m.priority = clampPriority(m.priority, m.owner())
+	if m.state == Master {
+		m.master, m.masterPriority = cfg.PrimaryIP, m.priority
+	}
+	if !m.started || m.stopped {
+		return nil
+	}
+	switch {
+	case m.state == Master && (cfg.AdvertInterval != old.AdvertInterval || m.owner() != (old.Priority == ownerPriority)):
+		return m.sendAdvert(now)
+	case m.state == Backup && cfg.Version == 2 && cfg.AdvertInterval != old.AdvertInterval:
+		m.masterAdverInterval = cfg.AdvertInterval
+		m.downDeadline = m.downBase.Add(m.masterDownInterval())
+	}
+	return nil
+}
+
 // Shutdown stops the machine: a Master sends a priority-0 advert, then every
 // state but Init reports a transition to Init. Later events are ignored.
 func (m *Machine) Shutdown(now time.Time) []Action {

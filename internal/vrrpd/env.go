@@ -1,0 +1,100 @@
+package vrrpd
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/halo-lb/halo/internal/track"
+	"github.com/halo-lb/halo/internal/vip"
+	"github.com/halo-lb/halo/internal/vrrp"
+)
+
+// Env is the world a Router acts on. The zero value is the real host: raw
+// sockets, netlink addresses, gratuitous ARP / unsolicited NA and netlink
+// link state (see Host). Tests pass fakes (vrrpdtest).
+type Env struct {
+	Network   Network
+	Addresses Addresses
+	Announcer Announcer
+	Links     Links
+	// Exec runs a tracking script once and reports its result; nil runs
+	// the command as a process (track.Script's default).
+	Exec func(ctx context.Context, argv []string) error
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// Network opens VRRP sockets.
+type Network interface {
+	Listen(family int, iface string, opts vrrp.ListenOptions) (Conn, error)
+}
+
+// Conn is one VRRP socket: one interface and address family, shared by
+// every instance there. *vrrp.Conn implements it.
+type Conn interface {
+	Read() (vrrp.Received, error)
+	WriteTo(p *vrrp.Packet, dst netip.Addr, pseudoHeader bool) error
+	PrimaryAddr() netip.Addr
+	Counters() vrrp.Counters
+	Close() error
+}
+
+// Addresses adds and removes VIPs. *vip.Manager implements it.
+type Addresses interface {
+	Add(a vip.Address) error
+	Delete(a vip.Address) error
+	Has(a vip.Address) (bool, error)
+}
+
+// Announcer sends gratuitous ARP (IPv4) or unsolicited neighbour
+// advertisements (IPv6) for a VIP. *vip.Manager implements it.
+type Announcer interface {
+	Announce(ctx context.Context, a vip.Address, count int, interval time.Duration) error
+}
+
+// Links reports interface link state.
+type Links interface {
+	// LinkUp reports whether an interface exists and carries traffic.
+	LinkUp(name string) (bool, error)
+	// Watch reports every change of any interface's state (a new
+	// interface included) until ctx is done.
+	Watch(ctx context.Context, onChange func(name string, up bool)) error
+}
+
+// withDefaults fills the unset fields of e with the real host.
+func (e Env) withDefaults() Env {
+	if e.Network == nil {
+		e.Network = hostNetwork{}
+	}
+	if e.Addresses == nil || e.Announcer == nil {
+		m := vip.NewManager(nil)
+		if e.Addresses == nil {
+			e.Addresses = m
+		}
+		if e.Announcer == nil {
+			e.Announcer = m
+		}
+	}
+	if e.Links == nil {
+		e.Links = hostLinks{}
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return e
+}
+
+type hostNetwork struct{}
+
+func (hostNetwork) Listen(family int, iface string, opts vrrp.ListenOptions) (Conn, error) {
+	return vrrp.Listen(family, iface, opts)
+}
+
+type hostLinks struct{}
+
+func (hostLinks) LinkUp(name string) (bool, error) { return track.LinkUp(name) }
+
+func (hostLinks) Watch(ctx context.Context, onChange func(string, bool)) error {
+	return track.WatchLinks(ctx, nil, onChange)
+}

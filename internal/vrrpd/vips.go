@@ -1,0 +1,174 @@
+package vrrpd
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/vip"
+)
+
+// vipHolder puts an instance's VIPs on the host while it is master and
+// announces them with keepalived's gratuitous ARP / unsolicited NA
+// pattern: a burst at once, a second after garp_master_delay, and one every
+// garp_master_refresh.
+type vipHolder struct {
+	in *instance
+
+	mu       sync.Mutex
+	held     []vip.Address // what take added, so release removes the same
+	announce context.CancelFunc
+	wg       sync.WaitGroup // the announcing goroutine
+}
+
+func newVIPHolder(in *instance) *vipHolder { return &vipHolder{in: in} }
+
+// take adds every VIP and starts announcing them.
+func (h *vipHolder) take() {
+	ic, _, _ := h.in.config()
+	addrs := vipAddresses(ic)
+	env := h.in.r.env
+	for _, a := range addrs {
+		if err := env.Addresses.Add(a); err != nil {
+			h.in.log.Error("adding VIP", "vip", a.Prefix, "err", err)
+		}
+	}
+	h.mu.Lock()
+	h.held = addrs
+	h.mu.Unlock()
+	h.startAnnouncing(addrs, planOf(ic, h.in.r.global()))
+}
+
+// release stops announcing and removes the VIPs.
+func (h *vipHolder) release(why string) {
+	h.stopAnnouncing()
+	h.mu.Lock()
+	addrs := h.held
+	h.held = nil
+	h.mu.Unlock()
+	for _, a := range addrs {
+		if err := h.in.r.env.Addresses.Delete(a); err != nil {
+			h.in.log.Error("removing VIP", "vip", a.Prefix, "reason", why, "err", err)
+		}
+	}
+}
+
+// cleanup removes the configured VIPs if they are present: a crash may
+// have left them, and keepalived removes them at start too.
+func (h *vipHolder) cleanup(ic *keepalived.Instance) {
+	for _, a := range vipAddresses(ic) {
+		if has, err := h.in.r.env.Addresses.Has(a); err == nil && has {
+			if err := h.in.r.env.Addresses.Delete(a); err != nil {
+				h.in.log.Warn("removing a stale VIP", "vip", a.Prefix, "err", err)
+			}
+		}
+	}
+}
+
+// update applies a reload's new VIP list while master: new addresses are
+// added and announced, dropped ones removed. Not master: nothing to do.
+func (h *vipHolder) update(ic *keepalived.Instance, g keepalived.GlobalDefs) {
+	h.mu.Lock()
+	if h.held == nil {
+		h.mu.Unlock()
+		return
+	}
+	old := h.held
+	h.mu.Unlock()
+	next := vipAddresses(ic)
+	var added []vip.Address
+	for _, a := range next {
+		if !containsAddr(old, a) {
+			if err := h.in.r.env.Addresses.Add(a); err != nil {
+				h.in.log.Error("adding VIP", "vip", a.Prefix, "err", err)
+			}
+			added = append(added, a)
+		}
+	}
+	for _, a := range old {
+		if !containsAddr(next, a) {
+			if err := h.in.r.env.Addresses.Delete(a); err != nil {
+				h.in.log.Error("removing VIP", "vip", a.Prefix, "reason", "reload", "err", err)
+			}
+		}
+	}
+	h.mu.Lock()
+	h.held = next
+	h.mu.Unlock()
+	if len(added) > 0 {
+		p := planOf(ic, g)
+		ctx := h.in.r.ctx
+		for _, a := range added {
+			if err := h.in.r.env.Announcer.Announce(ctx, a, p.repeat, p.gap); err != nil && ctx.Err() == nil {
+				h.in.log.Warn("announcing VIP", "vip", a.Prefix, "err", err)
+			}
+		}
+	}
+}
+
+// holding reports whether the VIPs are on the host (as far as we put them).
+func (h *vipHolder) holding() []vip.Address {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]vip.Address(nil), h.held...)
+}
+
+func containsAddr(list []vip.Address, a vip.Address) bool {
+	for _, b := range list {
+		if b.Prefix == a.Prefix && b.Dev == a.Dev {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *vipHolder) startAnnouncing(addrs []vip.Address, p announcePlan) {
+	h.stopAnnouncing()
+	ctx, cancel := context.WithCancel(h.in.r.ctx)
+	h.mu.Lock()
+	h.announce = cancel
+	h.mu.Unlock()
+	burst := func(count int) {
+		for _, a := range addrs {
+			if err := h.in.r.env.Announcer.Announce(ctx, a, count, p.gap); err != nil && ctx.Err() == nil {
+				h.in.log.Warn("announcing VIP", "vip", a.Prefix, "err", err)
+			}
+		}
+	}
+	h.wg.Go(func() {
+		burst(p.repeat)
+		if p.delay > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(p.delay):
+				burst(p.repeat)
+			}
+		}
+		if p.refresh <= 0 {
+			return
+		}
+		t := time.NewTicker(p.refresh)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				burst(p.refreshRepeat)
+			}
+		}
+	})
+}
+
+func (h *vipHolder) stopAnnouncing() {
+	h.mu.Lock()
+	cancel := h.announce
+	h.announce = nil
+	h.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		h.wg.Wait()
+	}
+}
