@@ -26,7 +26,12 @@ var rules = []struct {
 	{pkg: "internal/proxy", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance"}},
 	{pkg: "internal/stats", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/proxy", "internal/balance"}},
 	{pkg: "internal/vip"},
-	{pkg: "internal/track"},
+	{pkg: "internal/track", allowed: []string{"internal/config/keepalived", "internal/config/diag"}},
+	// vrrpd wires VRRP to addresses and trackers; it never reaches the
+	// daemon, the control socket or the proxy's runtime.
+	{pkg: "internal/vrrpd", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/track", "internal/vip", "internal/vrouter", "internal/vrrp"}},
+	// The control socket speaks to a Node interface, never to the daemon.
+	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats"}},
 }
 
 func TestDependencyDirection(t *testing.T) {

@@ -18,16 +18,20 @@ const maxAccept = 16
 // (gate.take) and the clients wait in the backlog.
 func (r *reactor) acceptFrom(l *listener) {
 	g := &r.p.gate
+	if l.gone.Load() {
+		return // removed by a reload; its event was already queued
+	}
+	fe := l.fe.Load()
 	for range maxAccept {
-		if g.off.Load() || !g.take(l) {
+		if g.off.Load() || !g.take(l, fe) {
 			return
 		}
 		fd, src, err := accept4(l.fd, &r.rsa)
 		if err == nil {
-			r.accepted(l.fe, fd, src)
+			r.accepted(fe, fd, src)
 			continue
 		}
-		g.release(l.fe)
+		g.release(fe)
 		switch err {
 		case unix.EAGAIN:
 			return
@@ -36,7 +40,7 @@ func (r *reactor) acceptFrom(l *listener) {
 		}
 		// EMFILE, ENFILE, ENOBUFS, ENOMEM: rest instead of spinning on a
 		// level-triggered listener.
-		r.p.log.Warn("accept failed", "frontend", l.fe.cfg.Name, "err", err)
+		r.p.log.Warn("accept failed", "frontend", fe.cfg.Name, "err", err)
 		g.pause(l, true)
 		return
 	}

@@ -58,12 +58,13 @@ func testGate(t *testing.T, feMax, globalMax int) (*gate, *listener, func() bool
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.fe = &frontend{lim: newLimiter(feMax)}
+	l.fe.Store(&frontend{lim: newLimiter(feMax)})
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gate{lns: []*listener{l}, epfds: []int{epfd}, exclusive: true, global: newLimiter(globalMax)}
+	g := &gate{epfds: []int{epfd}, exclusive: true, global: newLimiter(globalMax)}
+	g.lns.Store(&[]*listener{l})
 	if err := g.watch(l); err != nil {
 		t.Fatal(err)
 	}
@@ -88,27 +89,27 @@ func testGate(t *testing.T, feMax, globalMax int) (*gate, *listener, func() bool
 func TestGatePausesAndResumesTheListener(t *testing.T) {
 	t.Run("at the frontend's maxconn the listener is unwatched until a slot frees", func(t *testing.T) {
 		g, l, watched := testGate(t, 1, 0)
-		if !g.take(l) {
+		if !g.take(l, l.fe.Load()) {
 			t.Fatal("the first slot was refused")
 		}
-		if g.take(l) || !l.paused || watched() {
+		if g.take(l, l.fe.Load()) || !l.paused || watched() {
 			t.Fatalf("second take: paused %v, watched %v; want paused and unwatched", l.paused, watched())
 		}
-		g.release(l.fe)
+		g.release(l.fe.Load())
 		if l.paused || !watched() {
 			t.Fatalf("after a release: paused %v, watched %v; want watched again", l.paused, watched())
 		}
 	})
 	t.Run("at the global maxconn the listener is unwatched until a slot frees", func(t *testing.T) {
 		g, l, watched := testGate(t, 0, 1)
-		g.take(l)
-		if g.take(l) || watched() {
+		g.take(l, l.fe.Load())
+		if g.take(l, l.fe.Load()) || watched() {
 			t.Fatal("a second slot was given at global maxconn 1")
 		}
-		if l.fe.lim.cur.Load() != 0 {
-			t.Error("the frontend slot of the refused take was not given back")
+		if n := l.fe.Load().lim.cur.Load(); n != 1 { // the one connection taken
+			t.Errorf("the frontend counts %d connections, want 1: the refused take's slot was not given back", n)
 		}
-		g.release(l.fe)
+		g.release(l.fe.Load())
 		if !watched() {
 			t.Fatal("not watched again after a release")
 		}
@@ -126,9 +127,9 @@ func TestGatePausesAndResumesTheListener(t *testing.T) {
 	})
 	t.Run("after stop nothing resumes the listener", func(t *testing.T) {
 		g, l, watched := testGate(t, 1, 0)
-		g.take(l)
+		g.take(l, l.fe.Load())
 		g.stop()
-		g.release(l.fe)
+		g.release(l.fe.Load())
 		if watched() {
 			t.Fatal("watched after stop")
 		}

@@ -2,20 +2,29 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"time"
 )
 
+// Errors of the methods that name a backend or a server.
+var (
+	ErrNoBackend = errors.New("no such backend")
+	ErrNoServer  = errors.New("no such server")
+)
+
 func (p *Proxy) lookup(backend, name string) (*server, error) {
-	b := p.beByName[backend]
+	b := p.current().beByName[backend]
 	if b == nil {
-		return nil, fmt.Errorf("no such backend %q", backend)
+		return nil, fmt.Errorf("%w %q", ErrNoBackend, backend)
 	}
+	b.mu.Lock()
 	s := b.byName[name]
+	b.mu.Unlock()
 	if s == nil {
-		return nil, fmt.Errorf("backend %q: no such server %q", backend, name)
+		return nil, fmt.Errorf("backend %q: %w %q", backend, ErrNoServer, name)
 	}
 	return s, nil
 }
@@ -68,17 +77,20 @@ func (p *Proxy) SetServerWeight(backend, srv string, w int) error {
 // seconds; until a name resolves its server fails every connect attempt.
 func (p *Proxy) resolveLoop(stop <-chan struct{}) {
 	for {
-		for _, b := range p.backends {
-			for _, s := range b.servers {
-				if _, err := netip.ParseAddr(s.cfg.Host); err == nil {
+		for _, b := range p.current().backends {
+			b.mu.Lock()
+			servers := append([]*server(nil), b.servers...)
+			b.mu.Unlock()
+			for _, s := range servers {
+				if _, err := netip.ParseAddr(s.conf().Host); err == nil {
 					continue
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", s.cfg.Host)
+				as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", s.conf().Host)
 				cancel()
 				if err != nil || len(as) == 0 {
 					if s.addr.Load() == nil {
-						p.log.Warn("server address does not resolve", "backend", b.cfg.Name, "server", s.cfg.Name, "err", err)
+						p.log.Warn("server address does not resolve", "backend", b.conf().Name, "server", s.conf().Name, "err", err)
 					}
 					continue
 				}

@@ -31,21 +31,31 @@ func (a AdminState) String() string {
 	return "ready"
 }
 
-// backend is the runtime state of a configured backend.
+// backend is the runtime state of a configured backend. It lives as long
+// as a backend of its name is configured: a reload updates it in place
+// (reconfigure), so its servers keep their state and the connections that
+// hold it keep working.
 type backend struct {
-	cfg     *haproxy.Backend
-	hash    bool // the algorithm maps a client to one server
-	stats   counters
-	servers []*server
+	cfg   atomic.Pointer[haproxy.Backend] // read with conf(); replaced by a reload
+	stats counters
+	mu    sync.Mutex // guards everything below and server fields marked so
+
+	servers []*server // in configuration order
 	byName  map[string]*server
-	mu      sync.Mutex // guards everything below and server fields marked so
 	sel     balance.Selector
 	set     balance.Set
 	setSrv  []*server // set.Servers[i] is setSrv[i]
 	queue   []*conn   // FIFO of connections waiting for a slot
 	qmax    int64
 	anyWait int // queued connections that may take any server
-	queueTO time.Duration
+
+	// status history for the stats: the backend is DOWN while its
+	// selection set is empty
+	down       bool
+	lastChange time.Time
+	downSince  time.Time
+	downtime   time.Duration
+	chkDown    int64
 
 	// slowstart (slowstart.go)
 	wscale    int              // balance.WeightScale of the algorithm
@@ -54,14 +64,21 @@ type backend struct {
 	rampSeq   uint64           // identifies the live rampTimer
 }
 
-// server is the runtime state of a configured server.
+// server is the runtime state of a configured server. Like its backend it
+// outlives a reload that keeps its name.
 type server struct {
-	cfg   *haproxy.Server
+	cfg   atomic.Pointer[haproxy.Server] // read with conf(); replaced by a reload
 	be    *backend
 	stats counters
 	addr  atomic.Pointer[netip.Addr] // nil while a name does not resolve
+	port  atomic.Int32               // `set server B/S addr A port P`; 0 = the configured port
 
 	// guarded by be.mu
+	removed  bool // gone from the configuration: its connections finish, it takes no new ones
+	maxconn  int  // configured or `set maxconn server`; 0 = unlimited
+	lastChange time.Time
+	downSince  time.Time // zero while usable
+	downtime   time.Duration
 	up       bool
 	upSince  time.Time // start of the slowstart ramp; zero when not ramping
 	admin    AdminState
@@ -75,34 +92,23 @@ type server struct {
 }
 
 func newBackend(cfg *haproxy.Backend) (*backend, error) {
+	if err := checkBackend(cfg); err != nil {
+		return nil, err
+	}
 	sel, err := balance.New(string(cfg.Balance.Algorithm), string(cfg.Balance.HashType))
 	if err != nil {
 		return nil, fmt.Errorf("backend %q: %w", cfg.Name, err)
 	}
 	b := &backend{
-		cfg:     cfg,
-		hash:    balance.IsHash(string(cfg.Balance.Algorithm)),
-		sel:     sel,
-		byName:  make(map[string]*server, len(cfg.Servers)),
-		queueTO: cfg.Timeouts.Queue,
-		wscale:  balance.WeightScale(string(cfg.Balance.Algorithm), string(cfg.Balance.HashType)),
-		now:     time.Now,
+		sel:        sel,
+		byName:     make(map[string]*server, len(cfg.Servers)),
+		wscale:     balance.WeightScale(string(cfg.Balance.Algorithm), string(cfg.Balance.HashType)),
+		now:        time.Now,
+		lastChange: time.Now(),
 	}
-	if b.queueTO == 0 {
-		b.queueTO = cfg.Timeouts.Connect // configuration.txt: timeout queue defaults to timeout connect
-	}
+	b.cfg.Store(cfg)
 	for _, sc := range cfg.Servers {
-		if _, dup := b.byName[sc.Name]; dup {
-			return nil, fmt.Errorf("backend %q: duplicate server %q", cfg.Name, sc.Name)
-		}
-		s := &server{cfg: sc, be: b, up: true, weight: sc.Weight, setIdx: -1}
-		if sc.Disabled {
-			s.admin = Maint
-		}
-		if a, err := netip.ParseAddr(sc.Host); err == nil {
-			a = a.Unmap()
-			s.addr.Store(&a)
-		}
+		s := newServer(b, sc)
 		b.servers = append(b.servers, s)
 		b.byName[sc.Name] = s
 	}
@@ -111,9 +117,58 @@ func newBackend(cfg *haproxy.Backend) (*backend, error) {
 	return b, nil
 }
 
+// checkBackend refuses what the proxy cannot run: duplicate server names,
+// weights out of range.
+func checkBackend(cfg *haproxy.Backend) error {
+	seen := make(map[string]bool, len(cfg.Servers))
+	for _, sc := range cfg.Servers {
+		if seen[sc.Name] {
+			return fmt.Errorf("backend %q: duplicate server %q", cfg.Name, sc.Name)
+		}
+		seen[sc.Name] = true
+		if sc.Weight < 0 || sc.Weight > 256 {
+			return fmt.Errorf("backend %q server %q: weight %d out of range 0..256", cfg.Name, sc.Name, sc.Weight)
+		}
+	}
+	return nil
+}
+
+func newServer(b *backend, sc *haproxy.Server) *server {
+	s := &server{be: b, up: true, weight: sc.Weight, maxconn: sc.MaxConn, setIdx: -1, lastChange: time.Now()}
+	s.cfg.Store(sc)
+	if sc.Disabled {
+		s.admin = Maint
+	}
+	s.setHost(sc.Host)
+	return s
+}
+
+// setHost points s at host: an IP literal at once; a name is left to the
+// resolver loop (nil address until it resolves).
+func (s *server) setHost(host string) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		s.addr.Store(&a)
+		return
+	}
+	s.addr.Store(nil)
+}
+
+func (b *backend) conf() *haproxy.Backend { return b.cfg.Load() }
+func (s *server) conf() *haproxy.Server   { return s.cfg.Load() }
+
+// queueTimeout is how long a connection may wait for a server slot.
+func (b *backend) queueTimeout() time.Duration {
+	c := b.conf()
+	if c.Timeouts.Queue > 0 {
+		return c.Timeouts.Queue
+	}
+	return c.Timeouts.Connect // configuration.txt: timeout queue defaults to timeout connect
+}
+
 // usable reports whether s may take new connections. Guarded by be.mu.
 func (s *server) usable() bool {
-	return s.up && s.admin == Ready && s.weight > 0
+	return s.up && s.admin == Ready && s.weight > 0 && !s.removed
 }
 
 func (s *server) full() bool { return s.emaxconn > 0 && s.conns >= s.emaxconn }
@@ -132,19 +187,19 @@ func (b *backend) rebuild() {
 		s.setIdx = len(b.setSrv)
 		b.setSrv = append(b.setSrv, s)
 		b.set.Servers = append(b.set.Servers, balance.Server{
-			ID: len(b.set.Servers), Name: s.cfg.Name, Weight: s.eweight, Conns: s.conns, MaxConn: s.emaxconn,
+			ID: len(b.set.Servers), Name: s.conf().Name, Weight: s.eweight, Conns: s.conns, MaxConn: s.emaxconn,
 		})
 	}
 	for _, s := range b.servers {
-		if !s.cfg.Backup && s.usable() {
+		if !s.conf().Backup && s.usable() {
 			add(s)
 		}
 	}
 	if len(b.setSrv) == 0 {
 		for _, s := range b.servers {
-			if s.cfg.Backup && s.usable() {
+			if s.conf().Backup && s.usable() {
 				add(s)
-				if !b.cfg.AllBackups {
+				if !b.conf().AllBackups {
 					break
 				}
 			}
@@ -156,6 +211,35 @@ func (b *backend) rebuild() {
 		b.set.Servers[i].ID = b.index(s)
 	}
 	b.set.Gen++
+	now := time.Now()
+	if down := len(b.setSrv) == 0; down != b.down {
+		b.down, b.lastChange = down, now
+		if down {
+			b.downSince = now
+			b.chkDown++
+		} else {
+			b.downtime += now.Sub(b.downSince)
+		}
+	}
+	for _, s := range b.servers {
+		s.noteUsable(s.usable(), now)
+	}
+}
+
+// noteUsable keeps the last-change time and the downtime of s. Guarded by
+// be.mu.
+func (s *server) noteUsable(usable bool, now time.Time) {
+	down := !usable
+	if down == !s.downSince.IsZero() {
+		return
+	}
+	s.lastChange = now
+	if down {
+		s.downSince = now
+	} else {
+		s.downtime += now.Sub(s.downSince)
+		s.downSince = time.Time{}
+	}
 }
 
 func (b *backend) index(s *server) int {
@@ -178,6 +262,13 @@ func (s *server) setConns(n int) {
 func (s *server) take() {
 	s.setConns(s.conns + 1)
 	s.stats.open()
+}
+
+// picked counts a choice of the balancing algorithm (lbtot). Called with
+// b.mu held.
+func (s *server) picked() {
+	s.stats.lbtot.Add(1)
+	s.be.stats.lbtot.Add(1)
 }
 
 // outcome of assign.
@@ -215,13 +306,14 @@ func (b *backend) assign(c *conn, avoid *server) int {
 	}
 	if i >= 0 {
 		s := b.setSrv[i]
+		s.picked()
 		if !s.full() {
 			c.srv = s
 			s.take()
 			return assigned
 		}
 		// A hashing algorithm insists on a full server: wait for it.
-		if s.cfg.MaxQueue > 0 && s.nwait >= s.cfg.MaxQueue {
+		if s.conf().MaxQueue > 0 && s.nwait >= s.conf().MaxQueue {
 			return refused
 		}
 		s.nwait++
@@ -245,10 +337,10 @@ func (b *backend) assign(c *conn, avoid *server) int {
 func (b *backend) anyQueueLimit() int {
 	n := 0
 	for _, s := range b.setSrv {
-		if s.cfg.MaxQueue == 0 {
+		if s.conf().MaxQueue == 0 {
 			return 0
 		}
-		n += s.cfg.MaxQueue
+		n += s.conf().MaxQueue
 	}
 	return n
 }

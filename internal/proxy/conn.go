@@ -99,7 +99,7 @@ func (c *conn) assign(avoid *server) {
 	case queued:
 		c.state = stQueued
 		c.until = 0
-		if to := c.be.queueTO; to > 0 {
+		if to := c.be.queueTimeout(); to > 0 {
 			c.until = c.r.now + int64(to)
 		}
 		c.r.arm(c)
@@ -116,7 +116,7 @@ func (c *conn) connect() {
 		c.connectFailed()
 		return
 	}
-	port := s.cfg.Port
+	port := s.conf().Port
 	if port == 0 {
 		port = int(c.localAddr().Port())
 	}
@@ -133,7 +133,7 @@ func (c *conn) connect() {
 	}
 	c.state = stConnecting
 	c.until = 0
-	if to := c.be.cfg.Timeouts.Connect; to > 0 {
+	if to := c.be.conf().Timeouts.Connect; to > 0 {
 		c.until = r.now + int64(to)
 	}
 	r.arm(c)
@@ -150,7 +150,7 @@ func (c *conn) connect() {
 // PROXY header first are left to connected.
 func (c *conn) early() {
 	f := &c.flows[sideClient]
-	if c.srv.cfg.SendProxy > 0 {
+	if c.srv.conf().SendProxy > 0 {
 		return
 	}
 	if f.n == 0 {
@@ -199,7 +199,7 @@ func (c *conn) connected(ev uint32) {
 		c.connectFailed()
 		return
 	}
-	if v := c.srv.cfg.SendProxy; v > 0 {
+	if v := c.srv.conf().SendProxy; v > 0 {
 		if err := c.sendProxyHeader(byte(v)); err != nil {
 			c.abort(reasonReset)
 			return
@@ -217,7 +217,7 @@ func (c *conn) connectFailed() {
 		sysClose(fd)
 		c.fd[sideServer] = -1
 	}
-	if c.attempts > be.cfg.Retries {
+	if c.attempts > be.conf().Retries {
 		c.close(reasonConnectFailed)
 		return
 	}
@@ -228,7 +228,7 @@ func (c *conn) connectFailed() {
 	be.stats.retries.Add(1)
 	s.stats.retries.Add(1)
 	// option redispatch: the last retry goes to another server.
-	if be.cfg.Redispatch && c.attempts == be.cfg.Retries && len(be.servers) > 1 {
+	if be.conf().Redispatch && c.attempts == be.conf().Retries && len(be.servers) > 1 {
 		be.mu.Lock()
 		c.srv = nil
 		be.releaseLocked(s)
@@ -239,7 +239,7 @@ func (c *conn) connectFailed() {
 	// configuration.txt (retries): a turn-around timer of
 	// min(timeout connect, 1s) before retrying the same server.
 	delay := time.Second
-	if to := be.cfg.Timeouts.Connect; to > 0 && to < delay {
+	if to := be.conf().Timeouts.Connect; to > 0 && to < delay {
 		delay = to
 	}
 	c.state = stRetryWait
@@ -304,7 +304,7 @@ func (c *conn) deadline() int64 {
 // server sides' timeouts, `timeout tunnel` replacing both once connected,
 // and client-fin/server-fin replacing them once a direction is shut.
 func (c *conn) idle() time.Duration {
-	t := &c.be.cfg.Timeouts
+	t := &c.be.conf().Timeouts
 	cl, sv := c.fe.cfg.TimeoutClient, t.Server
 	if t.Tunnel > 0 {
 		cl, sv = t.Tunnel, t.Tunnel

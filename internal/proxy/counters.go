@@ -9,6 +9,7 @@ type counters struct {
 	connErrors        atomic.Int64
 	retries           atomic.Int64
 	redispatches      atomic.Int64
+	lbtot             atomic.Int64 // times the balancing algorithm picked it
 }
 
 func (c *counters) open() {
@@ -32,6 +33,7 @@ type Counters struct {
 	Econ             int64 // connection errors to servers
 	Wretr, Wredis    int64 // retries, redispatches
 	Qcur, Qmax       int64 // queued connections now, at most
+	LbTot            int64 // times picked by the balancing algorithm
 }
 
 func (c *counters) snapshot() Counters {
@@ -39,5 +41,18 @@ func (c *counters) snapshot() Counters {
 		Scur: c.cur.Load(), Smax: c.max.Load(), Stot: c.total.Load(),
 		Bin: c.bytesIn.Load(), Bout: c.bytesOut.Load(),
 		Econ: c.connErrors.Load(), Wretr: c.retries.Load(), Wredis: c.redispatches.Load(),
+		LbTot: c.lbtot.Load(),
+	}
+}
+
+// clear resets the maximums (all false) or every counter (all true),
+// as `clear counters [all]`; the current session count stays true.
+func (c *counters) clear(all bool) {
+	c.max.Store(c.cur.Load())
+	if !all {
+		return
+	}
+	for _, v := range []*atomic.Int64{&c.total, &c.bytesIn, &c.bytesOut, &c.connErrors, &c.retries, &c.redispatches, &c.lbtot} {
+		v.Store(0)
 	}
 }

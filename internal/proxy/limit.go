@@ -13,20 +13,29 @@ import (
 // the listener is paused (see gate) so that clients wait in the kernel's
 // backlog instead of being accepted and closed.
 type limiter struct {
-	max int64
+	max atomic.Int64 // a reload may change it
 	cur atomic.Int64
 }
 
-func newLimiter(n int) *limiter { return &limiter{max: int64(max(n, 0))} }
+func newLimiter(n int) *limiter {
+	l := &limiter{}
+	l.setMax(n)
+	return l
+}
+
+// setMax changes the limit; connections over a lowered limit keep running.
+func (l *limiter) setMax(n int) { l.max.Store(int64(max(n, 0))) }
 
 // take takes a slot, or reports false at the limit.
 func (l *limiter) take() bool {
-	if l.max == 0 {
+	lim := l.max.Load()
+	if lim == 0 {
+		l.cur.Add(1)
 		return true
 	}
 	for {
 		n := l.cur.Load()
-		if n >= l.max {
+		if n >= lim {
 			return false
 		}
 		if l.cur.CompareAndSwap(n, n+1) {
@@ -35,14 +44,15 @@ func (l *limiter) take() bool {
 	}
 }
 
-func (l *limiter) give() {
-	if l.max != 0 {
-		l.cur.Add(-1)
-	}
-}
+// give returns a slot. Slots are counted even without a limit, so that a
+// reload that sets one starts from the true count.
+func (l *limiter) give() { l.cur.Add(-1) }
 
 // room reports whether take would succeed now.
-func (l *limiter) room() bool { return l.max == 0 || l.cur.Load() < l.max }
+func (l *limiter) room() bool {
+	lim := l.max.Load()
+	return lim == 0 || l.cur.Load() < lim
+}
 
 // gate decides which listeners the reactors watch. Every listener is
 // registered in every reactor's epoll (EPOLLEXCLUSIVE: a new connection
@@ -59,7 +69,7 @@ func (l *limiter) room() bool { return l.max == 0 || l.cur.Load() < l.max }
 // room is resumed.
 type gate struct {
 	mu        sync.Mutex
-	lns       []*listener // those being served, indexed by listener.idx
+	lns       atomic.Pointer[[]*listener] // those being served, indexed by listener.idx; append-only while serving
 	epfds     []int       // one per reactor
 	exclusive bool        // EPOLLEXCLUSIVE is supported
 	off       atomic.Bool // accepting stopped for good (Serve is stopping)
@@ -105,14 +115,14 @@ func (g *gate) unwatch(l *listener) {
 	}
 }
 
-// take takes a frontend slot and a global slot for one accept on l, or
-// pauses l and reports false.
-func (g *gate) take(l *listener) bool {
-	if l.fe.lim.take() {
+// take takes a slot of fe (the frontend l feeds now) and a global slot for
+// one accept on l, or pauses l and reports false.
+func (g *gate) take(l *listener, fe *frontend) bool {
+	if fe.lim.take() {
 		if g.global.take() {
 			return true
 		}
-		l.fe.lim.give()
+		fe.lim.give()
 	}
 	g.pause(l, false)
 	return false
@@ -134,7 +144,7 @@ func (g *gate) release(fe *frontend) {
 func (g *gate) pause(l *listener, failed bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.off.Load() || l.paused {
+	if g.off.Load() || l.paused || l.removed {
 		return
 	}
 	l.paused = true
@@ -162,8 +172,8 @@ func (g *gate) resumeLocked() {
 	if g.off.Load() {
 		return
 	}
-	for _, l := range g.lns {
-		if !l.paused || !l.fe.lim.room() || !g.global.room() {
+	for _, l := range g.listeners() {
+		if l.removed || !l.paused || !l.fe.Load().lim.room() || !g.global.room() {
 			continue
 		}
 		if err := g.watch(l); err != nil {
@@ -174,13 +184,24 @@ func (g *gate) resumeLocked() {
 	}
 }
 
+// listeners returns the served listeners (some may be removed).
+func (g *gate) listeners() []*listener {
+	if p := g.lns.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // stop pauses every listener for good. The caller then waits until every
 // reactor has acknowledged (reactor.run) before it closes the sockets.
 func (g *gate) stop() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.off.Store(true)
-	for _, l := range g.lns {
+	for _, l := range g.listeners() {
+		if l.removed {
+			continue
+		}
 		if l.retry != nil {
 			l.retry.Stop()
 		}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"net"
 	"net/netip"
 	"strconv"
@@ -17,14 +18,19 @@ import (
 // runs, the reactors accept on it (accept.go); it is not registered with
 // Go's poller, which would wake up for every connection for nothing.
 type listener struct {
-	fe   *frontend
-	fd   int // the listening socket; -1 once closed
+	fe   atomic.Pointer[frontend] // the frontend it feeds; a reload may change it
+	bind haproxy.Bind             // as opened; key() says which binds can share it
+	fd   int                      // the listening socket; -1 once closed
 	addr net.Addr
-	idx  int // position among the listeners being served
+	idx  int         // position among the listeners being served
+	gone atomic.Bool // removed by a reload: the reactors must not accept on it
+
+	next *frontend // the frontend it feeds once an Apply commits; guarded by Proxy.mu
 
 	// guarded by gate.mu
-	paused bool
-	retry  *time.Timer // resumes after a failed accept(2)
+	paused  bool
+	removed bool        // gone, and unwatched
+	retry   *time.Timer // resumes after a failed accept(2)
 }
 
 // parseBind resolves a bind's address. An empty host means every address.
@@ -122,8 +128,18 @@ func listen(b haproxy.Bind) (*listener, error) {
 	if err != nil {
 		return fail("getsockname", err)
 	}
-	return &listener{fd: fd, addr: net.TCPAddrFromAddrPort(addrPort(bound))}, nil
+	return &listener{fd: fd, bind: b, addr: net.TCPAddrFromAddrPort(addrPort(bound))}, nil
 }
+
+// bindKey says which binds can share one socket across a reload: the
+// socket-level settings, not the line or what is done with a connection.
+func bindKey(b haproxy.Bind) string {
+	b.Line = 0
+	b.AcceptProxy = false
+	return fmt.Sprintf("%+v", b)
+}
+
+func (l *listener) key() string { return bindKey(l.bind) }
 
 func (l *listener) close() {
 	if l.fd >= 0 {

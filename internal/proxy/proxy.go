@@ -12,24 +12,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/halo-lb/halo/internal/balance"
 	"github.com/halo-lb/halo/internal/config/haproxy"
 )
 
 // Proxy runs the frontends and backends of one haproxy.cfg.
 //
 // Listener sockets (listener) are kept apart from the configuration they
-// serve (frontend, backend) so that a later reload can hand live listeners
-// to a new configuration.
+// serve (frontend, backend) so that a reload (Apply) hands live listeners
+// to a new configuration: see reload.go.
 type Proxy struct {
-	cfg       *haproxy.Config
-	log       *slog.Logger
-	gate      gate // global maxconn; which listeners the reactors watch
-	frontends []*frontend
-	backends  []*backend
-	beByName  map[string]*backend
-	splice    bool // false: copy through buffers (splice(2) unavailable)
+	cfg    atomic.Pointer[haproxy.Config]
+	log    *slog.Logger
+	gate   gate // global maxconn; which listeners the reactors watch
+	gen    atomic.Pointer[generation]
+	splice bool // false: copy through buffers (splice(2) unavailable)
 
-	mu        sync.Mutex
+	mu        sync.Mutex // guards the fields below and serializes Apply
 	listeners []*listener
 	serving   bool
 
@@ -44,12 +43,26 @@ type Proxy struct {
 	addrIsLocal func(netip.Addr) bool
 }
 
-// frontend is the runtime state of a configured frontend.
+// generation is the configuration the proxy runs now: a reload builds a
+// new one beside it and swaps it in. Frontends are new objects in every
+// generation (connections keep the one they were accepted by); backends
+// and servers are carried over and updated in place.
+type generation struct {
+	frontends []*frontend
+	backends  []*backend
+	beByName  map[string]*backend
+}
+
+func (p *Proxy) current() *generation { return p.gen.Load() }
+
+// frontend is the runtime state of a configured frontend in one
+// generation. Its limiter and counters are shared with the frontends of
+// the same name in later generations.
 type frontend struct {
 	cfg   *haproxy.Frontend
 	be    *backend // nil: connections are closed at once
 	lim   *limiter // maxconn
-	stats counters
+	stats *counters
 }
 
 // New validates cfg and prepares the runtime state; it opens no socket.
@@ -60,37 +73,70 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Proxy{
-		cfg:      cfg,
-		log:      log,
-		beByName: make(map[string]*backend),
-		splice:   spliceWorks(),
+		log:    log,
+		splice: spliceWorks(),
 
 		addrIsLocal: addrIsLocal,
 	}
+	g, err := p.build(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.cfg.Store(cfg)
+	p.gen.Store(g)
 	p.gate.global = newLimiter(cfg.Global.MaxConn)
+	return p, nil
+}
+
+// build makes the generation of cfg. Backends of prev with the same name
+// are reused (not yet changed: see Apply); new ones are created. It checks
+// everything the proxy could refuse, so that Apply can commit without
+// failing.
+func (p *Proxy) build(cfg *haproxy.Config, prev *generation) (*generation, error) {
+	g := &generation{beByName: make(map[string]*backend)}
 	for _, bc := range cfg.Backends {
-		if _, dup := p.beByName[bc.Name]; dup {
+		if _, dup := g.beByName[bc.Name]; dup {
 			return nil, fmt.Errorf("duplicate backend %q", bc.Name)
 		}
-		for _, sc := range bc.Servers {
-			if sc.Weight < 0 || sc.Weight > 256 {
-				return nil, fmt.Errorf("backend %q server %q: weight %d out of range 0..256", bc.Name, sc.Name, sc.Weight)
-			}
-		}
-		b, err := newBackend(bc)
-		if err != nil {
+		if err := checkBackend(bc); err != nil {
 			return nil, err
 		}
-		p.backends = append(p.backends, b)
-		p.beByName[bc.Name] = b
+		if _, err := balance.New(string(bc.Balance.Algorithm), string(bc.Balance.HashType)); err != nil {
+			return nil, fmt.Errorf("backend %q: %w", bc.Name, err)
+		}
+		var b *backend
+		if prev != nil {
+			b = prev.beByName[bc.Name]
+		}
+		if b == nil {
+			nb, err := newBackend(bc)
+			if err != nil {
+				return nil, err
+			}
+			b = nb
+		}
+		g.backends = append(g.backends, b)
+		g.beByName[bc.Name] = b
+	}
+	var prevFe map[string]*frontend
+	if prev != nil {
+		prevFe = make(map[string]*frontend, len(prev.frontends))
+		for _, fe := range prev.frontends {
+			prevFe[fe.cfg.Name] = fe
+		}
 	}
 	for _, fc := range cfg.Frontends {
 		if fc.Stats != nil {
 			continue
 		}
-		fe := &frontend{cfg: fc, lim: newLimiter(fc.MaxConn)}
+		fe := &frontend{cfg: fc}
+		if old := prevFe[fc.Name]; old != nil {
+			fe.lim, fe.stats = old.lim, old.stats // setMax at commit
+		} else {
+			fe.lim, fe.stats = newLimiter(fc.MaxConn), &counters{}
+		}
 		if fc.DefaultBackend != nil {
-			fe.be = p.beByName[fc.DefaultBackend.Name]
+			fe.be = g.beByName[fc.DefaultBackend.Name]
 			if fe.be == nil {
 				return nil, fmt.Errorf("frontend %q: unknown backend %q", fc.Name, fc.DefaultBackend.Name)
 			}
@@ -100,9 +146,9 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 				return nil, fmt.Errorf("frontend %q bind %q: %w", fc.Name, b.Addr, err)
 			}
 		}
-		p.frontends = append(p.frontends, fe)
+		g.frontends = append(g.frontends, fe)
 	}
-	return p, nil
+	return g, nil
 }
 
 // Listen opens every bind of every frontend. On failure it closes what it
@@ -113,25 +159,65 @@ func (p *Proxy) Listen() error {
 	if p.listeners != nil {
 		return errors.New("proxy is already listening")
 	}
-	var ls []*listener
-	for _, fe := range p.frontends {
-		for _, b := range fe.cfg.Binds {
-			l, err := listen(b)
-			if err != nil {
-				for _, l := range ls {
-					l.close()
-				}
-				return fmt.Errorf("frontend %q bind %q: %w", fe.cfg.Name, b.Addr, err)
-			}
-			l.fe = fe
-			ls = append(ls, l)
-		}
+	ls, err := p.openListeners(p.current(), nil)
+	if err != nil {
+		return err
 	}
 	p.listeners = ls
 	if p.listeners == nil {
 		p.listeners = []*listener{}
 	}
 	return nil
+}
+
+// openListeners returns a listener for every bind of g: one of reuse when
+// its key matches (pointed at its new frontend only at commit), else a new
+// socket. On failure it closes the sockets it opened.
+func (p *Proxy) openListeners(g *generation, reuse []*listener) ([]*listener, error) {
+	// A listener is found by its bind as configured, or (for a port 0 bind)
+	// by the address it got.
+	free := map[string][]*listener{}
+	for _, l := range reuse {
+		free[l.key()] = append(free[l.key()], l)
+		if b := l.bind; l.addr != nil && b.Addr != l.addr.String() {
+			b.Addr = l.addr.String()
+			free[bindKey(b)] = append(free[bindKey(b)], l)
+		}
+	}
+	used := map[*listener]bool{}
+	take := func(k string) *listener {
+		for len(free[k]) > 0 {
+			l := free[k][0]
+			free[k] = free[k][1:]
+			if !used[l] {
+				used[l] = true
+				return l
+			}
+		}
+		return nil
+	}
+	var out, opened []*listener
+	for _, fe := range g.frontends {
+		for _, b := range fe.cfg.Binds {
+			if l := take(bindKey(b)); l != nil {
+				l.next = fe
+				out = append(out, l)
+				continue
+			}
+			l, err := listen(b)
+			if err != nil {
+				for _, l := range opened {
+					l.close()
+				}
+				return nil, fmt.Errorf("frontend %q bind %q: %w", fe.cfg.Name, b.Addr, err)
+			}
+			l.fe.Store(fe)
+			l.next = fe
+			opened = append(opened, l)
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // Addrs returns the bound address of every listener in configuration order
@@ -178,16 +264,13 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		p.mu.Unlock()
 		return errors.New("proxy is already serving")
 	}
-	p.serving = true
 	listeners := p.listeners
-	p.mu.Unlock()
-
 	if err := p.startReactors(listeners); err != nil {
-		p.mu.Lock()
-		p.serving = false
 		p.mu.Unlock()
 		return err
 	}
+	p.serving = true
+	p.mu.Unlock()
 	stop := make(chan struct{})
 	var resolver sync.WaitGroup
 	resolver.Go(func() { p.resolveLoop(stop) })
@@ -202,9 +285,11 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.wake()
 	}
 	p.acks.Wait()
-	for _, l := range listeners {
+	p.mu.Lock()
+	for _, l := range p.listeners { // Apply may have changed them
 		l.close()
 	}
+	p.mu.Unlock()
 	resolver.Wait()
 
 	// Every connection is now with a reactor: they end what has not
@@ -217,7 +302,7 @@ func (p *Proxy) Serve(ctx context.Context) error {
 	drained := make(chan struct{})
 	go func() { p.live.Wait(); close(drained) }()
 	var hard <-chan time.Time
-	if d := p.cfg.Global.HardStopAfter; d > 0 {
+	if d := p.cfg.Load().Global.HardStopAfter; d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		hard = t.C
@@ -237,9 +322,9 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.wake()
 	}
 	p.running.Wait()
-	p.reactors = nil
 	p.draining.Store(false)
 	p.mu.Lock()
+	p.reactors = nil
 	p.listeners, p.serving = nil, false
 	p.mu.Unlock()
 	return nil
@@ -252,7 +337,7 @@ func (p *Proxy) connClosed(c *conn, reason string) {
 	if reason != reasonDone && reason != reasonIdle && p.log.Enabled(context.Background(), slog.LevelDebug) {
 		var be string
 		if c.be != nil {
-			be = c.be.cfg.Name
+			be = c.be.conf().Name
 		}
 		p.log.Debug("connection closed", "frontend", c.fe.cfg.Name, "backend", be, "reason", reason)
 	}
@@ -264,7 +349,9 @@ func (p *Proxy) connClosed(c *conn, reason string) {
 func (p *Proxy) startReactors(listeners []*listener) error {
 	n := min(runtime.GOMAXPROCS(0), 8)
 	g := &p.gate
-	g.lns, g.epfds, g.exclusive = listeners, nil, true
+	lns := append([]*listener(nil), listeners...)
+	g.lns.Store(&lns)
+	g.epfds, g.exclusive = nil, true
 	g.off.Store(false)
 	g.npaused.Store(0)
 	for i, l := range listeners {

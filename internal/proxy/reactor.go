@@ -34,6 +34,7 @@ type reactor struct {
 	inbox []*conn
 	kill  atomic.Bool // hard stop: close every connection
 	quit  atomic.Bool // stop the loop (no connection left)
+	turns atomic.Uint64 // loop turns started, for Proxy.quiesce
 	acked bool        // told Serve it stopped accepting (p.acks); loop only
 
 	// owned by the loop goroutine
@@ -125,6 +126,7 @@ func (r *reactor) run() {
 	g := &r.p.gate
 	var drain [8]byte
 	for !r.quit.Load() {
+		r.turns.Add(1) // see Proxy.quiesce
 		until := int64(-1) // see poll
 		if len(r.ready) > 0 || len(r.shutNow) > 0 {
 			until = 0
@@ -144,7 +146,7 @@ func (r *reactor) run() {
 					sysRead(r.evfd, drain[:])
 					r.takeInbox()
 				} else {
-					r.acceptFrom(g.lns[-2-ev.Fd]) // see listenEvent
+					r.acceptFrom((*g.lns.Load())[-2-ev.Fd]) // see listenEvent
 				}
 				continue
 			}

@@ -39,14 +39,14 @@ func rampWeight(w int, elapsed, period time.Duration) int {
 // ramping reports whether s is in its slowstart period at now. Guarded by
 // be.mu.
 func (s *server) ramping(now time.Time) bool {
-	return !s.upSince.IsZero() && now.Sub(s.upSince) < s.cfg.SlowStart
+	return !s.upSince.IsZero() && now.Sub(s.upSince) < s.conf().SlowStart
 }
 
 // setUp records a health transition to UP at now (the start of a
 // slowstart ramp) or to DOWN. Guarded by be.mu.
 func (s *server) setUp(up bool, now time.Time) {
 	switch {
-	case up && !s.up && s.cfg.SlowStart > 0:
+	case up && !s.up && s.conf().SlowStart > 0:
 		s.upSince = now
 	case !up:
 		s.upSince = time.Time{}
@@ -62,7 +62,7 @@ func (b *backend) refresh(now time.Time) bool {
 	changed := false
 	var step time.Duration
 	for _, s := range b.servers {
-		w, mc := s.weight, s.cfg.MaxConn
+		w, mc := s.weight, s.maxconn
 		if b.wscale > 0 {
 			w *= b.wscale
 		}
@@ -71,10 +71,10 @@ func (b *backend) refresh(now time.Time) bool {
 		if s.ramping(now) && (b.wscale > 0 || mc > 0) {
 			elapsed := now.Sub(s.upSince)
 			if b.wscale > 0 {
-				w = rampWeight(w, elapsed, s.cfg.SlowStart)
+				w = rampWeight(w, elapsed, s.conf().SlowStart)
 			}
-			mc = rampWeight(mc, elapsed, s.cfg.SlowStart)
-			if st := rampStep(s.cfg.SlowStart); step == 0 || st < step {
+			mc = rampWeight(mc, elapsed, s.conf().SlowStart)
+			if st := rampStep(s.conf().SlowStart); step == 0 || st < step {
 				step = st
 			}
 		} else {

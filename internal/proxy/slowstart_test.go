@@ -44,7 +44,7 @@ func (c *fakeClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 // withClock starts p's backends on a fake clock.
 func withClock(c *fakeClock) func(*Proxy) {
 	return func(p *Proxy) {
-		for _, b := range p.backends {
+		for _, b := range p.current().backends {
 			b.now = c.now
 		}
 	}
@@ -205,4 +205,4 @@ func TestSlowStartRampsMaxconn(t *testing.T) {
 	}
 }
 
-func (r *running) be() *backend { return r.backends[0] }
+func (r *running) be() *backend { return r.current().backends[0] }

@@ -37,11 +37,12 @@ type ServerStat struct {
 // Snapshot returns the current statistics.
 func (p *Proxy) Snapshot() Snapshot {
 	var s Snapshot
-	for _, fe := range p.frontends {
+	g := p.current()
+	for _, fe := range g.frontends {
 		s.Frontends = append(s.Frontends, FrontendStat{Name: fe.cfg.Name, Counters: fe.stats.snapshot(), MaxConn: fe.cfg.MaxConn})
 	}
-	for _, b := range p.backends {
-		bs := BackendStat{Name: b.cfg.Name, Counters: b.stats.snapshot(), Status: "DOWN"}
+	for _, b := range g.backends {
+		bs := BackendStat{Name: b.conf().Name, Counters: b.stats.snapshot(), Status: "DOWN"}
 		b.mu.Lock()
 		bs.Qcur, bs.Qmax = int64(len(b.queue)), b.qmax
 		if len(b.setSrv) > 0 {
@@ -49,8 +50,8 @@ func (p *Proxy) Snapshot() Snapshot {
 		}
 		for _, sv := range b.servers {
 			ss := ServerStat{
-				Name: sv.cfg.Name, Counters: sv.stats.snapshot(), Up: sv.up, Admin: sv.admin,
-				Weight: sv.userWeight(), Backup: sv.cfg.Backup, MaxConn: sv.cfg.MaxConn,
+				Name: sv.conf().Name, Counters: sv.stats.snapshot(), Up: sv.up, Admin: sv.admin,
+				Weight: sv.userWeight(), Backup: sv.conf().Backup, MaxConn: sv.conf().MaxConn,
 			}
 			ss.Qcur, ss.Qmax = int64(sv.nwait), sv.qmax
 			switch {
@@ -60,7 +61,7 @@ func (p *Proxy) Snapshot() Snapshot {
 				ss.Status = "DRAIN"
 			case !sv.up:
 				ss.Status = "DOWN"
-			case !sv.cfg.Check:
+			case !sv.conf().Check:
 				ss.Status = "no check"
 			default:
 				ss.Status = "UP"

@@ -61,7 +61,7 @@ func TestClosedConnectionLeavesNoTimer(t *testing.T) {
 	r := &reactor{p: p}
 	var conns []*conn
 	for range 3 {
-		c := &conn{r: r, fe: p.frontends[0], be: p.backends[0], fd: [2]int{-1, -1}, state: stUp}
+		c := &conn{r: r, fe: p.current().frontends[0], be: p.current().backends[0], fd: [2]int{-1, -1}, state: stUp}
 		r.register(c)
 		c.reg = true
 		r.arm(c) // timeout client and server: 10s
