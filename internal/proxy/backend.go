@@ -74,21 +74,21 @@ type server struct {
 	port  atomic.Int32               // `set server B/S addr A port P`; 0 = the configured port
 
 	// guarded by be.mu
-	removed  bool // gone from the configuration: its connections finish, it takes no new ones
-	maxconn  int  // configured or `set maxconn server`; 0 = unlimited
+	removed    bool // gone from the configuration: its connections finish, it takes no new ones
+	maxconn    int  // configured or `set maxconn server`; 0 = unlimited
 	lastChange time.Time
 	downSince  time.Time // zero while usable
 	downtime   time.Duration
-	up       bool
-	upSince  time.Time // start of the slowstart ramp; zero when not ramping
-	admin    AdminState
-	weight   int // configured or `set weight`
-	eweight  int // effective: weight × be.wscale, ramped during slowstart
-	emaxconn int // effective maxconn, ramped during slowstart; 0 = unlimited
-	conns    int
-	setIdx   int // index in be.set.Servers, -1 when not usable
-	nwait    int // queued connections bound to this server
-	qmax     int64
+	up         bool
+	upSince    time.Time // start of the slowstart ramp; zero when not ramping
+	admin      AdminState
+	weight     int // configured or `set weight`
+	eweight    int // effective: weight × be.wscale, ramped during slowstart
+	emaxconn   int // effective maxconn, ramped during slowstart; 0 = unlimited
+	conns      int
+	setIdx     int // index in be.set.Servers, -1 when not usable
+	nwait      int // queued connections bound to this server
+	qmax       int64
 }
 
 func newBackend(cfg *haproxy.Backend) (*backend, error) {

@@ -70,9 +70,9 @@ func (l *limiter) room() bool {
 type gate struct {
 	mu        sync.Mutex
 	lns       atomic.Pointer[[]*listener] // those being served, indexed by listener.idx; append-only while serving
-	epfds     []int       // one per reactor
-	exclusive bool        // EPOLLEXCLUSIVE is supported
-	off       atomic.Bool // accepting stopped for good (Serve is stopping)
+	epfds     []int                       // one per reactor
+	exclusive bool                        // EPOLLEXCLUSIVE is supported
+	off       atomic.Bool                 // accepting stopped for good (Serve is stopping)
 	npaused   atomic.Int32
 	global    *limiter
 }

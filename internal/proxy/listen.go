@@ -3,10 +3,10 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"net"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"

@@ -32,10 +32,10 @@ type reactor struct {
 
 	mu    sync.Mutex
 	inbox []*conn
-	kill  atomic.Bool // hard stop: close every connection
-	quit  atomic.Bool // stop the loop (no connection left)
+	kill  atomic.Bool   // hard stop: close every connection
+	quit  atomic.Bool   // stop the loop (no connection left)
 	turns atomic.Uint64 // loop turns started, for Proxy.quiesce
-	acked bool        // told Serve it stopped accepting (p.acks); loop only
+	acked bool          // told Serve it stopped accepting (p.acks); loop only
 
 	// owned by the loop goroutine
 	now    int64
@@ -126,7 +126,7 @@ func (r *reactor) run() {
 	g := &r.p.gate
 	var drain [8]byte
 	for !r.quit.Load() {
-		r.turns.Add(1) // see Proxy.quiesce
+		r.turns.Add(1)     // see Proxy.quiesce
 		until := int64(-1) // see poll
 		if len(r.ready) > 0 || len(r.shutNow) > 0 {
 			until = 0
