@@ -19,7 +19,7 @@ const maxAccept = 16
 func (r *reactor) acceptFrom(l *listener) {
 	g := &r.p.gate
 	for range maxAccept {
-		if g.off.Load() || !g.take(l) {
+		if g.off.Load() || !g.admit(l) || !g.take(l) { // admit: maxconnrate (ratelimit.go)
 			return
 		}
 		fd, src, err := accept4(l.fd, &r.rsa)
@@ -30,6 +30,9 @@ func (r *reactor) acceptFrom(l *listener) {
 		g.release(l.fe)
 		switch err {
 		case unix.EAGAIN:
+			if g.rate != nil {
+				g.rate.refund() // nobody was waiting: the accept did not happen
+			}
 			return
 		case unix.ECONNABORTED, unix.EINTR:
 			continue

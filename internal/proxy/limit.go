@@ -65,6 +65,7 @@ type gate struct {
 	off       atomic.Bool // accepting stopped for good (Serve is stopping)
 	npaused   atomic.Int32
 	global    *limiter
+	rate      *rateLimit // maxconnrate (ratelimit.go); nil = unlimited
 }
 
 // acceptRetry is how long a listener rests after accept(2) failed for lack
@@ -163,7 +164,7 @@ func (g *gate) resumeLocked() {
 		return
 	}
 	for _, l := range g.lns {
-		if !l.paused || !l.fe.lim.room() || !g.global.room() {
+		if !l.paused || l.resting() || !l.fe.lim.room() || !g.global.room() {
 			continue
 		}
 		if err := g.watch(l); err != nil {

@@ -29,6 +29,9 @@ type Proxy struct {
 	beByName  map[string]*backend
 	splice    bool // false: copy through buffers (splice(2) unavailable)
 
+	plan       haproxy.FDPlan // fdplan.go
+	pipeBudget pipeBudget     // pipes.go
+
 	mu        sync.Mutex
 	listeners []*listener
 	serving   bool
@@ -38,6 +41,8 @@ type Proxy struct {
 	live     sync.WaitGroup // one per accepted connection until closed
 	running  sync.WaitGroup // one per reactor goroutine
 	draining atomic.Bool    // Serve's context is done: see reactor.drain
+
+	active atomic.Pointer[[]*reactor] // the reactors while serving, for other goroutines (shutdown.go)
 
 	// addrIsLocal reports whether an address is still on the host; a
 	// test double replaces it.
@@ -67,7 +72,7 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 
 		addrIsLocal: addrIsLocal,
 	}
-	p.gate.global = newLimiter(cfg.Global.MaxConn)
+	p.applyFDPlan() // global maxconn (maybe derived), maxpipes, maxconnrate
 	for _, bc := range cfg.Backends {
 		if _, dup := p.beByName[bc.Name]; dup {
 			return nil, fmt.Errorf("duplicate backend %q", bc.Name)
@@ -85,7 +90,7 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 		p.beByName[bc.Name] = b
 	}
 	for _, fc := range cfg.Frontends {
-		if fc.Stats != nil {
+		if !fc.Relays() { // stats page, monitor-uri, prometheus-exporter: served over HTTP
 			continue
 		}
 		fe := &frontend{cfg: fc, lim: newLimiter(fc.MaxConn)}
@@ -236,6 +241,7 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.quit.Store(true)
 		r.wake()
 	}
+	p.active.Store(nil)
 	p.running.Wait()
 	p.reactors = nil
 	p.draining.Store(false)
@@ -291,6 +297,8 @@ func (p *Proxy) startReactors(listeners []*listener) error {
 		}
 	}
 	p.acks.Add(n)
+	rs := p.reactors
+	p.active.Store(&rs)
 	for _, r := range p.reactors {
 		p.running.Go(r.run)
 	}
