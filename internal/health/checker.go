@@ -225,6 +225,10 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	c.st.Last = r
 	c.st.LastCheck = time.Now()
 	c.st.Addr = addr
+	if r.Local {
+		c.log.Warn("check could not run", "reason", r.Reason)
+		return c.st.State // this host's shortage, not the server's fault
+	}
 	if r.OK {
 		c.st.Successes++
 		c.st.Failures = 0

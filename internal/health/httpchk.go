@@ -1,75 +1,144 @@
 package health
 
 import (
-	"bytes"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/halo-lb/halo/internal/config/haproxy"
 )
 
-// httpCheck sends `option httpchk`'s request and judges the status line
-// (configuration.txt, "option httpchk", "http-check expect status"): the
-// request is "METHOD URI VERSION", a Host header when one is configured,
-// and an empty line. Without an expected status any 2xx or 3xx is UP.
+// httpCheck runs an HTTP check's rules in order (configuration.txt,
+// "http-check connect", "http-check send", "http-check expect"): a connect
+// opens a connection (closing the previous one), a send writes one
+// request, and each expect judges the response to the last send, reading
+// as much of it as the rule needs. The check passes when every rule does.
 func (s *session) httpCheck() Result {
-	h := s.p.http
-	method, uri, version := h.Method, h.URI, h.Version
-	if method == "" {
-		method = "OPTIONS"
-	}
-	if uri == "" {
-		uri = "/"
-	}
-	if version == "" {
-		version = "HTTP/1.0"
-	}
-	var req strings.Builder
-	req.WriteString(method + " " + uri + " " + version + "\r\n")
-	if h.Host != "" {
-		req.WriteString("Host: " + h.Host + "\r\n")
-	}
-	req.WriteString("\r\n")
-	if _, err := s.conn.Write([]byte(req.String())); err != nil {
-		if isTimeout(err) {
-			return fail(CodeL7Timeout, "")
-		}
-		return fail(CodeL7Rsp, "send error: %s", errText(err))
-	}
-
-	s.buf, s.eof = nil, false
-	for {
-		if i := bytes.IndexByte(s.buf, '\n'); i >= 0 {
-			return judgeStatus(string(bytes.TrimRight(s.buf[:i], "\r")), h.ExpectStatus)
-		}
-		if s.eof || s.full() {
-			if len(s.buf) == 0 {
-				return fail(CodeL7Rsp, "empty response")
+	var (
+		last  Result // the latest passing expect: its status is the check's detail
+		resp  response
+		fresh bool // resp must be read again (a send happened)
+	)
+	for i, r := range s.p.httpRules {
+		n := i + 1
+		switch {
+		case r.Connect != nil:
+			c := r.Connect
+			if res := s.dial(dialOpts{port: c.Port, addr: c.Addr, tls: c.SSL || s.p.tls, sni: c.SNI, alpn: c.ALPN}); !res.OK {
+				if r.Line != 0 {
+					res.Reason += fmt.Sprintf(" at step %d of http-check (connect)", n)
+				}
+				return res
 			}
-			return fail(CodeL7Rsp, "no status line in %d bytes", len(s.buf))
-		}
-		if r, ok := s.fill(""); !ok {
-			return r
+		case r.Send != nil:
+			if s.conn == nil {
+				return fail(CodeSockErr, "http-check send at step %d without a connection", n)
+			}
+			if _, err := s.conn.Write(buildRequest(r.Send)); err != nil {
+				if isTimeout(err) {
+					return fail(CodeL7Timeout, "")
+				}
+				return fail(CodeL7Rsp, "send error: %s", errText(err))
+			}
+			s.buf, s.eof, s.head, fresh = nil, false, r.Send.Method == "HEAD", true
+		case r.Expect != nil:
+			e := r.Expect
+			for fresh || !resp.enough(e) {
+				fresh = false
+				var err error
+				if resp, err = parseResponse(s.buf, s.eof || s.full(), s.head); err != nil {
+					return fail(CodeL7Rsp, "%v", err)
+				}
+				if resp.enough(e) {
+					break
+				}
+				if s.eof || s.full() {
+					if len(s.buf) == 0 {
+						return fail(CodeL7Rsp, "empty response")
+					}
+					return fail(CodeL7Rsp, "incomplete response in %d bytes", len(s.buf))
+				}
+				if res, ok := s.fill(""); !ok {
+					return res
+				}
+			}
+			res := judge(e, s.p.re[e], resp)
+			if !res.OK {
+				return res
+			}
+			last = res
 		}
 	}
+	if last.Code == "" {
+		return pass(CodeL7OK, "")
+	}
+	return last
 }
 
-// judgeStatus parses "HTTP/1.1 200 OK" and compares the code.
-func judgeStatus(line string, want int) Result {
-	proto, rest, _ := strings.Cut(line, " ")
-	codeText, text, _ := strings.Cut(rest, " ")
-	code, err := strconv.Atoi(codeText)
-	if !strings.HasPrefix(proto, "HTTP/") || len(codeText) != 3 || err != nil {
-		if len(line) > 64 {
-			line = line[:64] + "..."
+// dialOpts says where and how one connection of a check goes; zero fields
+// take the server's check settings.
+type dialOpts struct {
+	port int
+	addr string
+	tls  bool
+	sni  string
+	alpn string // comma-separated; h2 is never offered (the checks speak HTTP/1.1)
+}
+
+// buildRequest writes a request as HAProxy 2.6 sends it: the request line,
+// the configured headers, "Connection: close" for HTTP/1.1 and later when
+// no Connection header is configured, Content-Length with a body.
+func buildRequest(r *haproxy.HTTPRequest) []byte {
+	var b strings.Builder
+	b.WriteString(r.Method + " " + r.URI + " " + r.Version + "\r\n")
+	conn, length := false, false
+	for _, h := range r.Headers {
+		conn = conn || strings.EqualFold(h.Name, "connection")
+		if strings.EqualFold(h.Name, "content-length") || strings.EqualFold(h.Name, "transfer-encoding") {
+			continue // HAProxy ignores them too: the body decides
 		}
-		return fail(CodeL7Rsp, "invalid status line %q", line)
+		b.WriteString(h.Name + ": " + h.Value + "\r\n")
 	}
-	detail := strings.TrimSpace(codeText + " " + text)
-	ok := code >= 200 && code < 400
-	if want != 0 {
-		ok = code == want
+	if !conn && r.Version != "HTTP/1.0" && r.Version != "HTTP/0.9" {
+		b.WriteString("Connection: close\r\n")
 	}
-	if ok {
+	if r.Body != "" {
+		length = true
+		b.WriteString("Content-Length: " + strconv.Itoa(len(r.Body)) + "\r\n")
+	}
+	b.WriteString("\r\n")
+	if length {
+		b.WriteString(r.Body)
+	}
+	return []byte(b.String())
+}
+
+// judge applies an expect rule to a response; re is the rule's compiled
+// pattern for rstatus and rstring.
+func judge(e *haproxy.HTTPExpect, re *regexp.Regexp, r response) Result {
+	detail := strings.TrimSpace(strconv.Itoa(r.status) + " " + r.reason)
+	var matched bool
+	switch e.Match {
+	case haproxy.ExpectStatus:
+		for _, c := range e.Codes {
+			matched = matched || (r.status >= c.Lo && r.status <= c.Hi)
+		}
+	case haproxy.ExpectRStatus:
+		matched = re.MatchString(strconv.Itoa(r.status))
+	case haproxy.ExpectString:
+		matched = strings.Contains(string(r.body), e.Pattern)
+	case haproxy.ExpectRString:
+		matched = re.Match(r.body)
+	}
+	if matched != e.Negate {
 		return pass(CodeL7OK, "%s", detail)
 	}
-	return fail(CodeL7Status, "%s", detail)
+	switch {
+	case e.Match == haproxy.ExpectStatus || e.Match == haproxy.ExpectRStatus:
+		return fail(CodeL7Status, "%s", detail)
+	case e.Negate:
+		return fail(CodeL7Rsp, "HTTP content check matched unwanted content '%s' (status %s)", e.Pattern, detail)
+	}
+	return fail(CodeL7Rsp, "HTTP content check did not match '%s' (status %s)", e.Pattern, detail)
 }

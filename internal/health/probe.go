@@ -23,19 +23,20 @@ const maxResponse = 16 << 10
 // prober holds what a probe needs, fixed when the Checker is made. It is
 // used from one goroutine at a time.
 type prober struct {
-	kind     haproxy.CheckKind
-	steps    []step
-	http     haproxy.HTTPCheck
-	host     string // `addr` or the server's address: an IP literal or a name
-	port     int    // `port` or the server's port; 0 = cannot check
-	tls      bool   // `check-ssl`
-	inter    time.Duration
-	connect  time.Duration // `timeout connect`, 0 = none
-	check    time.Duration // `timeout check`, 0 = unset
-	resolver *net.Resolver
-	last     netip.Addr // last address the host resolved to
-	rbuf     []byte     // response buffer, maxResponse bytes, reused by every probe
-	setupErr string     // why this server cannot be checked at all, "" if it can
+	kind      haproxy.CheckKind
+	steps     []step
+	httpRules []haproxy.HTTPCheckRule
+	re        map[*haproxy.HTTPExpect]*regexp.Regexp // compiled rstatus/rstring patterns
+	host      string                                 // `addr` or the server's address: an IP literal or a name
+	port      int                                    // `port` or the server's port; 0 = cannot check
+	tls       bool                                   // `check-ssl`
+	inter     time.Duration
+	connect   time.Duration // `timeout connect`, 0 = none
+	check     time.Duration // `timeout check`, 0 = unset
+	resolver  *net.Resolver
+	last      netip.Addr // last address the host resolved to
+	rbuf      []byte     // response buffer, maxResponse bytes, reused by every probe
+	setupErr  string     // why this server cannot be checked at all, "" if it can
 }
 
 // step is a tcp-check rule with its regular expression compiled.
@@ -46,15 +47,16 @@ type step struct {
 
 func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 	p := &prober{
-		kind:     b.Check.Kind,
-		http:     b.Check.HTTP,
-		host:     s.Host,
-		port:     s.Port,
-		tls:      s.CheckSSL,
-		inter:    s.Inter,
-		connect:  b.Timeouts.Connect,
-		check:    b.Timeouts.Check,
-		resolver: net.DefaultResolver,
+		kind:      b.Check.Kind,
+		httpRules: b.Check.HTTP.Sequence(),
+		re:        map[*haproxy.HTTPExpect]*regexp.Regexp{},
+		host:      s.Host,
+		port:      s.Port,
+		tls:       s.CheckSSL,
+		inter:     s.Inter,
+		connect:   b.Timeouts.Connect,
+		check:     b.Timeouts.Check,
+		resolver:  net.DefaultResolver,
 	}
 	if s.CheckAddr != "" {
 		p.host = s.CheckAddr
@@ -79,6 +81,15 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 		}
 		p.steps = append(p.steps, ps)
 	}
+	for i, r := range p.httpRules {
+		if e := r.Expect; e != nil && (e.Match == haproxy.ExpectRStatus || e.Match == haproxy.ExpectRString) {
+			re, err := regexp.Compile(e.Pattern)
+			if err != nil {
+				p.setupErr = fmt.Sprintf("http-check rule %d: invalid regex %q: %v", i+1, e.Pattern, err)
+			}
+			p.re[e] = re
+		}
+	}
 	return p
 }
 
@@ -86,6 +97,14 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 // port at some point, rather than only to ports its tcp-check connect
 // rules name.
 func needsServerPort(c haproxy.Check) bool {
+	if c.Kind == haproxy.CheckHTTP {
+		for _, r := range c.HTTP.Sequence() {
+			if r.Connect != nil && r.Connect.Port == 0 {
+				return true
+			}
+		}
+		return false
+	}
 	if c.Kind != haproxy.CheckSeq || len(c.Steps) == 0 || c.Steps[0].Action != "connect" {
 		return true
 	}
@@ -127,7 +146,13 @@ func (p *prober) probe(ctx context.Context) (Result, netip.AddrPort) {
 // soon as it does, and one whose address moved is followed; when a lookup
 // fails, the last good address is kept.
 func (p *prober) resolve(ctx context.Context) (netip.Addr, error) {
-	host := strings.TrimSuffix(strings.TrimPrefix(p.host, "["), "]")
+	return p.resolveHost(ctx, p.host, true)
+}
+
+// resolveHost resolves host; keep says it is the check host, whose last
+// good address stands in while a lookup fails.
+func (p *prober) resolveHost(ctx context.Context, host string, keep bool) (netip.Addr, error) {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if host == "" {
 		return netip.Addr{}, errors.New("server has no address")
 	}
@@ -139,7 +164,7 @@ func (p *prober) resolve(ctx context.Context) (netip.Addr, error) {
 		err = errors.New("no address")
 	}
 	if err != nil {
-		if p.last.IsValid() {
+		if keep && p.last.IsValid() {
 			return p.last, nil
 		}
 		var dnsErr *net.DNSError
@@ -148,8 +173,11 @@ func (p *prober) resolve(ctx context.Context) (netip.Addr, error) {
 		}
 		return netip.Addr{}, fmt.Errorf("cannot resolve %q: %w", host, err)
 	}
-	p.last = addrs[0].Unmap()
-	return p.last, nil
+	a := addrs[0].Unmap()
+	if keep {
+		p.last = a
+	}
+	return a, nil
 }
 
 // session is one probe: at most one open connection, the tcp-check input
@@ -163,6 +191,7 @@ type session struct {
 	stop  func() bool // detaches the ctx watcher from conn
 	buf   []byte      // tcp-check input kept across consecutive expects
 	eof   bool
+	head  bool // the last HTTP request was a HEAD: its answer has no body
 }
 
 func (s *session) run() Result {
@@ -173,20 +202,17 @@ func (s *session) run() Result {
 	case haproxy.CheckSeq:
 		return s.tcpCheck()
 	case haproxy.CheckHTTP:
-		if r := s.dial(0, s.p.tls); !r.OK {
-			return r
-		}
 		return s.httpCheck()
 	default:
-		return s.dial(0, s.p.tls)
+		return s.dial(dialOpts{tls: s.p.tls})
 	}
 }
 
-// dial connects to the check address (port overrides the check port when
-// not 0) and, with useTLS, completes a TLS handshake. Any previous
-// connection of the session is closed first. The result is L4OK or L6OK
-// on success.
-func (s *session) dial(port int, useTLS bool) Result {
+// dial connects to the check address (o.addr and o.port override the
+// check address and port when set) and, with o.tls, completes a TLS
+// handshake, offering o.sni and o.alpn. Any previous connection of the
+// session is closed first. The result is L4OK or L6OK on success.
+func (s *session) dial(o dialOpts) Result {
 	s.close()
 	connectTimeout, readTimeout := s.p.timeouts()
 	deadline := s.start.Add(connectTimeout)
@@ -196,13 +222,18 @@ func (s *session) dial(port int, useTLS bool) Result {
 	ctx, cancel := context.WithDeadline(s.ctx, deadline)
 	defer cancel()
 
-	ip, err := s.p.resolve(ctx)
+	host, keep := s.p.host, true
+	if o.addr != "" {
+		host, keep = o.addr, false
+	}
+	ip, err := s.p.resolveHost(ctx, host, keep)
 	if err != nil {
 		if ctx.Err() != nil && s.ctx.Err() == nil {
-			return fail(CodeL4Timeout, "resolving %q", s.p.host)
+			return fail(CodeL4Timeout, "resolving %q", host)
 		}
 		return fail(CodeSockErr, "%v", err)
 	}
+	port := o.port
 	if port == 0 {
 		port = s.p.port
 	}
@@ -212,6 +243,9 @@ func (s *session) dial(port int, useTLS bool) Result {
 	if err != nil {
 		if isTimeout(err) || ctx.Err() != nil {
 			return fail(CodeL4Timeout, "")
+		}
+		if localShortage(err) {
+			return Result{Code: CodeSockErr, Local: true, Reason: CodeSockErr.String() + ": " + errText(err) + " (on this host: the server is not judged)"}
 		}
 		return fail(CodeL4Con, "%s", errText(err))
 	}
@@ -223,10 +257,14 @@ func (s *session) dial(port int, useTLS bool) Result {
 	}
 	conn.SetDeadline(ioDeadline)
 	s.buf, s.eof = s.buf[:0], false
-	if !useTLS {
+	if !o.tls {
 		return pass(CodeL4OK, "")
 	}
-	tc := tls.Client(conn, &tls.Config{InsecureSkipVerify: true}) // halo never verifies check certificates
+	tc := tls.Client(conn, &tls.Config{
+		InsecureSkipVerify: true, // halo never verifies check certificates
+		ServerName:         o.sni,
+		NextProtos:         http1Protos(o.alpn),
+	})
 	s.conn = tc
 	if err := tc.HandshakeContext(s.ctx); err != nil {
 		if isTimeout(err) {
@@ -270,6 +308,25 @@ func (s *session) fill(what string) (Result, bool) {
 
 // full reports whether the response buffer cannot take more.
 func (s *session) full() bool { return s.buf != nil && len(s.buf) == cap(s.buf) }
+
+// http1Protos is an ALPN list without h2: halo's checks speak HTTP/1.x.
+func http1Protos(alpn string) []string {
+	var out []string
+	for _, p := range strings.Split(alpn, ",") {
+		if p = strings.TrimSpace(p); p != "" && p != "h2" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// localShortage reports whether err says this host ran out of descriptors
+// or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): a check that could not even
+// open its socket says nothing about the server.
+func localShortage(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
 
 func isTimeout(err error) bool {
 	var ne net.Error

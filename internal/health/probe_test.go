@@ -204,7 +204,9 @@ func TestHTTPCheckProbe(t *testing.T) {
 			if expectsTimeout(tt.want.Code) {
 				s.Inter = shortTimeout
 			}
-			b.Check.HTTP.ExpectStatus = tt.expect
+			if tt.expect != 0 {
+				b.Check.HTTP.Rules = expectRules(&haproxy.HTTPExpect{Match: haproxy.ExpectStatus, Codes: []haproxy.CodeRange{{Lo: tt.expect, Hi: tt.expect}}})
+			}
 			if diff := cmp.Diff(tt.want, probeOnce(t, b, s)); diff != "" {
 				t.Errorf("probe (-want +got):\n%s", diff)
 			}
@@ -219,9 +221,9 @@ func TestHTTPCheckRequest(t *testing.T) {
 		want string
 	}{
 		{"the defaults send OPTIONS / HTTP/1.0", haproxy.HTTPCheck{}, "OPTIONS / HTTP/1.0\r\n\r\n"},
-		{"a method, URI, version and host are sent as configured",
-			haproxy.HTTPCheck{Method: "GET", URI: "/healthz", Version: "HTTP/1.1", Host: "api.example.com"},
-			"GET /healthz HTTP/1.1\r\nHost: api.example.com\r\n\r\n"},
+		{"a method, URI, version and host are sent as configured, with Connection: close for HTTP/1.1",
+			haproxy.HTTPCheck{Method: "GET", URI: "/healthz", Version: "HTTP/1.1", Headers: []haproxy.Header{{Name: "Host", Value: "api.example.com"}}},
+			"GET /healthz HTTP/1.1\r\nHost: api.example.com\r\nConnection: close\r\n\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,6 +60,10 @@ type Result struct {
 	Reason string
 	// Duration is how long the probe took, name resolution included.
 	Duration time.Duration
+	// Local says the probe failed for want of resources on this host
+	// (file descriptors, memory), not because of the server: the Checker
+	// records it and leaves the server's state as it was.
+	Local bool
 }
 
 // result builds a Result whose Reason is the code's wording followed by

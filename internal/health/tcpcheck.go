@@ -16,7 +16,7 @@ func (s *session) tcpCheck() Result {
 	steps := s.p.steps
 	var r Result
 	if len(steps) == 0 || steps[0].Action != "connect" {
-		if r = s.dial(0, s.p.tls); !r.OK {
+		if r = s.dial(dialOpts{tls: s.p.tls}); !r.OK {
 			return r
 		}
 	}
@@ -26,7 +26,7 @@ func (s *session) tcpCheck() Result {
 		switch st.Action {
 		case "connect":
 			// `connect ssl` asks for TLS; so does `check-ssl` on the server.
-			if r = s.dial(st.Port, st.SSL || s.p.tls); !r.OK {
+			if r = s.dial(dialOpts{port: st.Port, addr: st.Addr, tls: st.SSL || s.p.tls, sni: st.SNI, alpn: st.ALPN}); !r.OK {
 				r.Reason += fmt.Sprintf(" at step %d of tcp-check (connect)", n)
 				return r
 			}

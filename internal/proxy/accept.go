@@ -23,7 +23,7 @@ func (r *reactor) acceptFrom(l *listener) {
 	}
 	fe := l.fe.Load()
 	for range maxAccept {
-		if g.off.Load() || !g.take(l, fe) {
+		if g.off.Load() || !g.admit(l) || !g.take(l, fe) { // admit: maxconnrate (ratelimit.go)
 			return
 		}
 		fd, src, err := accept4(l.fd, &r.rsa)
@@ -34,6 +34,9 @@ func (r *reactor) acceptFrom(l *listener) {
 		g.release(fe)
 		switch err {
 		case unix.EAGAIN:
+			if g.rate != nil {
+				g.rate.refund() // nobody was waiting: the accept did not happen
+			}
 			return
 		case unix.ECONNABORTED, unix.EINTR:
 			continue

@@ -52,7 +52,18 @@ func (p *Proxy) update(backend, name string, f func(s *server) error) error {
 // connections; its established ones continue. A server with `slowstart`
 // that comes back UP ramps its weight and maxconn (see slowstart.go).
 func (p *Proxy) SetServerHealth(backend, srv string, up bool) error {
-	return p.update(backend, srv, func(s *server) error { s.setUp(up, s.be.now()); return nil })
+	var changed *server
+	err := p.update(backend, srv, func(s *server) error {
+		if s.up != up {
+			changed = s
+		}
+		s.setUp(up, s.be.now())
+		return nil
+	})
+	if changed != nil {
+		p.markedHooks(changed, up) // on-marked-down, on-marked-up (shutdown.go)
+	}
+	return err
 }
 
 // SetServerAdmin sets a server's administrative state (runtime API `set

@@ -75,6 +75,7 @@ type gate struct {
 	off       atomic.Bool                 // accepting stopped for good (Serve is stopping)
 	npaused   atomic.Int32
 	global    *limiter
+	rate      *rateLimit // maxconnrate (ratelimit.go); nil = unlimited
 }
 
 // acceptRetry is how long a listener rests after accept(2) failed for lack
@@ -173,7 +174,7 @@ func (g *gate) resumeLocked() {
 		return
 	}
 	for _, l := range g.listeners() {
-		if l.removed || !l.paused || !l.fe.Load().lim.room() || !g.global.room() {
+		if l.removed || !l.paused || l.resting() || !l.fe.Load().lim.room() || !g.global.room() {
 			continue
 		}
 		if err := g.watch(l); err != nil {

@@ -28,9 +28,10 @@ type listener struct {
 	next *frontend // the frontend it feeds once an Apply commits; guarded by Proxy.mu
 
 	// guarded by gate.mu
-	paused  bool
-	removed bool        // gone, and unwatched
-	retry   *time.Timer // resumes after a failed accept(2)
+	paused    bool
+	removed   bool        // gone, and unwatched
+	retry     *time.Timer // resumes after a failed accept(2) or a maxconnrate rest
+	restUntil int64       // monotime until which maxconnrate keeps it paused (ratelimit.go)
 }
 
 // parseBind resolves a bind's address. An empty host means every address.
@@ -59,7 +60,8 @@ func parseBind(b haproxy.Bind) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(a.Unmap(), uint16(pn)), nil
 }
 
-// listen opens a bind: SO_REUSEADDR always; IP_FREEBIND for every specific
+// listen opens a bind: SO_REUSEADDR always, SO_REUSEPORT unless
+// noreuseport (sockopt.go); IP_FREEBIND for every specific
 // address (so a VIP that is not, or not yet, on this host can be bound on a
 // backup node); an unspecified address listens on IPv4 and IPv6 at once
 // unless V6Only. TCP_NODELAY is set on the listener: accepted sockets
@@ -88,6 +90,9 @@ func listen(b haproxy.Bind) (*listener, error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("SO_REUSEADDR", err)
 	}
+	if err := reusePort(fd, b); err != nil { // sockopt.go
+		return fail("setsockopt", err)
+	}
 	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
 		return fail("TCP_NODELAY", err)
 	}
@@ -100,11 +105,7 @@ func listen(b haproxy.Bind) (*listener, error) {
 			}
 		}
 	} else {
-		v6only := 0
-		if b.V6Only {
-			v6only = 1
-		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only(b)); err != nil {
 			return fail("IPV6_V6ONLY", err)
 		}
 		var a16 [16]byte

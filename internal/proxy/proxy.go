@@ -28,6 +28,9 @@ type Proxy struct {
 	gen    atomic.Pointer[generation]
 	splice bool // false: copy through buffers (splice(2) unavailable)
 
+	plan       atomic.Pointer[haproxy.FDPlan] // fdplan.go; a reload replaces it
+	pipeBudget pipeBudget                     // pipes.go
+
 	mu        sync.Mutex // guards the fields below and serializes Apply
 	listeners []*listener
 	serving   bool
@@ -37,6 +40,8 @@ type Proxy struct {
 	live     sync.WaitGroup // one per accepted connection until closed
 	running  sync.WaitGroup // one per reactor goroutine
 	draining atomic.Bool    // Serve's context is done: see reactor.drain
+
+	active atomic.Pointer[[]*reactor] // the reactors while serving, for other goroutines (shutdown.go)
 
 	// addrIsLocal reports whether an address is still on the host; a
 	// test double replaces it.
@@ -84,7 +89,7 @@ func New(cfg *haproxy.Config, log *slog.Logger) (*Proxy, error) {
 	}
 	p.cfg.Store(cfg)
 	p.gen.Store(g)
-	p.gate.global = newLimiter(cfg.Global.MaxConn)
+	p.applyFDPlan(cfg) // global maxconn (maybe derived), maxpipes, maxconnrate
 	return p, nil
 }
 
@@ -126,7 +131,7 @@ func (p *Proxy) build(cfg *haproxy.Config, prev *generation) (*generation, error
 		}
 	}
 	for _, fc := range cfg.Frontends {
-		if fc.Stats != nil {
+		if !fc.Relays() { // stats page, monitor-uri, prometheus-exporter: served over HTTP
 			continue
 		}
 		fe := &frontend{cfg: fc}
@@ -321,6 +326,7 @@ func (p *Proxy) Serve(ctx context.Context) error {
 		r.quit.Store(true)
 		r.wake()
 	}
+	p.active.Store(nil)
 	p.running.Wait()
 	p.draining.Store(false)
 	p.mu.Lock()
@@ -378,6 +384,8 @@ func (p *Proxy) startReactors(listeners []*listener) error {
 		}
 	}
 	p.acks.Add(n)
+	rs := p.reactors
+	p.active.Store(&rs)
 	for _, r := range p.reactors {
 		p.running.Go(r.run)
 	}

@@ -185,8 +185,7 @@ func (c *conn) count(i int, n int64) {
 func (f *flow) release(r *reactor) {
 	if f.hasPipe {
 		if f.n > 0 {
-			sysClose(f.pipe.r)
-			sysClose(f.pipe.w)
+			r.pipes.destroy(f.pipe)
 		} else {
 			r.pipes.put(f.pipe)
 		}
@@ -199,8 +198,12 @@ func (f *flow) release(r *reactor) {
 	f.n, f.off = 0, 0
 }
 
-// pipePool keeps a few empty pipes for reuse.
-type pipePool struct{ free []pipe }
+// pipePool keeps a few empty pipes for reuse; budget (pipes.go) bounds
+// how many exist, nil = unlimited.
+type pipePool struct {
+	free   []pipe
+	budget *pipeBudget
+}
 
 func (p *pipePool) get() (pipe, error) {
 	if n := len(p.free); n > 0 {
@@ -208,8 +211,12 @@ func (p *pipePool) get() (pipe, error) {
 		p.free = p.free[:n-1]
 		return pp, nil
 	}
+	if !p.budget.take() {
+		return pipe{}, unix.EMFILE // maxpipes reached: the flow copies instead
+	}
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		p.budget.give()
 		return pipe{}, err
 	}
 	if _, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, pipeSize); err != nil {
@@ -223,14 +230,12 @@ func (p *pipePool) put(pp pipe) {
 		p.free = append(p.free, pp)
 		return
 	}
-	unix.Close(pp.r)
-	unix.Close(pp.w)
+	p.destroy(pp)
 }
 
 func (p *pipePool) closeAll() {
 	for _, pp := range p.free {
-		unix.Close(pp.r)
-		unix.Close(pp.w)
+		p.destroy(pp)
 	}
 	p.free = nil
 }

@@ -32,6 +32,7 @@ type reactor struct {
 
 	mu    sync.Mutex
 	inbox []*conn
+	calls []func()      // run on the loop (shutdown.go)
 	kill  atomic.Bool   // hard stop: close every connection
 	quit  atomic.Bool   // stop the loop (no connection left)
 	turns atomic.Uint64 // loop turns started, for Proxy.quiesce
@@ -71,6 +72,7 @@ func newReactor(p *Proxy) (*reactor, error) {
 		return nil, err
 	}
 	r := &reactor{p: p, epfd: epfd, evfd: evfd}
+	r.pipes.budget = &p.pipeBudget
 	r.one[0] = 1 // little-endian uint64 1
 	r.ev = unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &r.ev); err != nil {
@@ -222,6 +224,7 @@ func (r *reactor) takeInbox() {
 	}
 	clear(batch)
 	r.spare = batch[:0]
+	r.runCalls()
 }
 
 // register adds a connection to the slot table.

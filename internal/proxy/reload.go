@@ -57,7 +57,12 @@ func (p *Proxy) Apply(cfg *haproxy.Config) ([]string, error) {
 	for _, fe := range g.frontends {
 		fe.lim.setMax(fe.cfg.MaxConn)
 	}
-	p.gate.global.setMax(cfg.Global.MaxConn)
+	plan, _ := planFDs(cfg) // the pipe budget stays as started
+	p.plan.Store(&plan)
+	p.gate.global.setMax(plan.MaxConn)
+	if old, now := p.cfg.Load().Global.AcceptRate(), cfg.Global.AcceptRate(); old != now {
+		changes = append(changes, fmt.Sprintf("global maxconnrate %d -> %d: takes effect at the next restart", old, now))
+	}
 	p.cfg.Store(cfg)
 	p.gen.Store(g)
 	if listening {

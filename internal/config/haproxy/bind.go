@@ -50,7 +50,9 @@ func (b *builder) bindKw(p *proxy, l line) {
 			opt.FreeBind = true
 		case "v6only":
 			opt.V6Only = true
-		case "v4v6", "defer-accept":
+		case "v4v6":
+			opt.V4V6 = true
+		case "defer-accept":
 		case "accept-proxy":
 			opt.AcceptProxy = true
 		case "transparent":
@@ -82,7 +84,7 @@ func (b *builder) bindKw(p *proxy, l line) {
 // the options of tmpl.
 func (b *builder) addBinds(p *proxy, n int, list string, tmpl Bind) {
 	for _, a := range strings.Split(list, ",") {
-		addrs, err := parseBindAddr(a, tmpl.V6Only)
+		addrs, err := parseBindAddr(a)
 		if err != nil {
 			b.errf(n, "%s: bind: %v", p.where(), err)
 			continue
@@ -99,11 +101,11 @@ func (b *builder) addBinds(p *proxy, n int, list string, tmpl Bind) {
 const maxPortRange = 1024
 
 // parseBindAddr reads one bind address: *:PORT, :PORT, ADDR:PORT,
-// [IPv6]:PORT, :::PORT, with an optional ipv4@/ipv6@ prefix and an optional
-// port range. It returns "host:port" strings for net.Listen: the wildcard
-// ("*", "" or "::") becomes host "", except that ipv4@ pins 0.0.0.0 and
-// ipv6@ or v6only pin "::".
-func parseBindAddr(s string, v6only bool) ([]string, error) {
+// [IPv6]:PORT, :::PORT, NAME:PORT, with an optional ipv4@/ipv6@ prefix and
+// an optional port range. It returns "host:port" strings as Bind.Addr
+// describes them: "*" and "" are IPv4's 0.0.0.0 and "::" is IPv6's
+// wildcard, as in HAProxy (ipv4@/ipv6@ pick the family of a wildcard).
+func parseBindAddr(s string) ([]string, error) {
 	orig := s
 	family := ""
 	for _, pre := range []string{"ipv4@", "ipv6@", "tcp4@", "tcp6@", "tcp@"} {
@@ -129,25 +131,31 @@ func parseBindAddr(s string, v6only bool) ([]string, error) {
 		}
 		host, ports = s[:i], s[i+1:]
 	}
-	wild := host == "" || host == "*" || host == "::"
-	if !wild {
+	switch host {
+	case "", "*":
+		host = "0.0.0.0"
+		if family == "6" {
+			host = "::"
+		}
+	case "::":
+		if family == "4" {
+			host = "0.0.0.0"
+		}
+	default:
 		ip, err := netip.ParseAddr(host)
 		switch {
 		case err != nil && !validHostname(host):
 			return nil, textError("bad address " + strconv.Quote(orig) + ": want an IP address or a host name")
+		case err == nil && ip.Zone() != "":
+			return nil, textError("address " + strconv.Quote(orig) + ": zones (%" + ip.Zone() + ") are not supported; use the address alone")
 		case err == nil && family == "4" && !ip.Unmap().Is4():
 			return nil, textError("address " + strconv.Quote(orig) + ": ipv4@ with an IPv6 address")
 		case err == nil && family == "6" && !ip.Is6():
 			return nil, textError("address " + strconv.Quote(orig) + ": ipv6@ with an IPv4 address")
-		}
-	} else {
-		switch {
-		case family == "4":
-			host = "0.0.0.0"
-		case family == "6" || v6only || (host == "::" && v6only):
-			host = "::"
-		default:
-			host = ""
+		case err == nil && (ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255})):
+			return nil, textError("address " + strconv.Quote(orig) + " is a multicast or broadcast address: TCP cannot listen there")
+		case err == nil && ip.Is4In6():
+			host = ip.Unmap().String() // ::ffff:a.b.c.d listens as a.b.c.d
 		}
 	}
 	lo, hi, err := parsePortRange(ports)

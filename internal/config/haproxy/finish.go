@@ -30,20 +30,13 @@ func (b *builder) finish() *Config {
 		backends[be.Name] = be
 		cfg.Backends = append(cfg.Backends, be)
 	}
-	bound := map[string]*Frontend{}
 	for _, p := range b.proxies {
 		if p.kind == "backend" {
 			continue
 		}
-		fe := b.frontend(p, backends)
-		for _, bd := range fe.Binds {
-			if prev, dup := bound[bd.Addr]; dup && prev != fe {
-				b.errf(bd.Line, "%s: address %s is already bound by frontend '%s' (line %d)", p.where(), bindText(bd.Addr), prev.Name, prev.Line)
-			}
-			bound[bd.Addr] = fe
-		}
-		cfg.Frontends = append(cfg.Frontends, fe)
+		cfg.Frontends = append(cfg.Frontends, b.frontend(p, backends))
 	}
+	b.bindConflicts(cfg.Frontends)
 	for _, fe := range cfg.Frontends {
 		b.tlsToPlainWarnings(fe)
 	}
@@ -101,7 +94,7 @@ func (b *builder) sectionWarnings(p *proxy) {
 			b.warnf(p.line, "%s: no 'mode' set: using tcp, HAProxy's default (set 'mode tcp' to say so)", p.where())
 		}
 	}
-	statsOnly := p.stats != nil && len(p.servers) == 0
+	statsOnly := p.answersHTTP() && len(p.servers) == 0
 	switch {
 	case p.mode == ModeHTTP && !statsOnly:
 		b.warnf(p.line, "%s is mode http: halo forwards it as a plain TCP stream (no header changes, HTTP logging or keep-alive handling)", p.where())
@@ -169,14 +162,20 @@ func (b *builder) backend(p *proxy) *Backend {
 	if be.Check.Kind == "" {
 		be.Check.Kind = CheckTCP // a check is a plain connect
 	}
+	be.Check.SpreadChecks = b.global.SpreadChecks
 	if be.Check.Kind == CheckHTTP {
 		h := &be.Check.HTTP
 		h.Method = cmp.Or(h.Method, "OPTIONS")    // option httpchk sends OPTIONS
 		h.URI = cmp.Or(h.URI, "/")                // ... for /
 		h.Version = cmp.Or(h.Version, "HTTP/1.0") // ... as HTTP/1.0
-	} else if p.httpSendSeen {
-		b.warnf(p.line, "%s: 'http-check' rules are ignored without 'option httpchk'", p.where())
+		b.httpRules(p, h)
+	} else {
+		if p.httpRuleSeen != 0 {
+			b.warnf(p.httpRuleSeen, "%s: 'http-check' rules are ignored without 'option httpchk'", p.where())
+		}
+		be.Check.HTTP.Rules = nil
 	}
+	b.serverState(p, be)
 	if be.Check.Kind != CheckSeq {
 		if p.tcpCheckSeen != 0 {
 			b.warnf(p.tcpCheckSeen, "%s: 'tcp-check' rules are ignored without 'option tcp-check'", p.where())
@@ -186,6 +185,9 @@ func (b *builder) backend(p *proxy) *Backend {
 	connectPort := false
 	for _, st := range be.Check.Steps {
 		connectPort = connectPort || (st.Action == "connect" && st.Port != 0)
+	}
+	if be.Check.Kind == CheckHTTP && len(be.Check.HTTP.Rules) > 0 && be.Check.HTTP.Rules[0].Connect != nil {
+		connectPort = be.Check.HTTP.Rules[0].Connect.Port != 0
 	}
 	seen := map[string]int{}
 	for _, s := range be.Servers {
@@ -198,7 +200,7 @@ func (b *builder) backend(p *proxy) *Backend {
 			s.Check = false
 		}
 	}
-	if len(be.Servers) == 0 && p.stats == nil && !slices.Contains(p.failed, "server") {
+	if len(be.Servers) == 0 && !p.answersHTTP() && !slices.Contains(p.failed, "server") {
 		b.warnf(p.line, "%s has no server: its connections are refused", p.where())
 	}
 	return be
@@ -216,6 +218,9 @@ func (b *builder) frontend(p *proxy, backends map[string]*Backend) *Frontend {
 		TimeoutClient:    p.timeouts.client,
 		TimeoutClientFin: p.timeouts.clientFin,
 		Stats:            p.stats,
+	}
+	for i := range fe.Binds {
+		fe.Binds[i].ReusePort = !b.global.NoReusePort // SO_REUSEPORT unless noreuseport
 	}
 	if fe.Stats != nil && fe.Stats.URI == "" {
 		fe.Stats.URI = "/haproxy?stats" // HAProxy's default stats URI
@@ -235,12 +240,13 @@ func (b *builder) frontend(p *proxy, backends map[string]*Backend) *Frontend {
 		}
 	case p.kind == "listen":
 		fe.DefaultBackend = backends[p.configName]
-	case fe.Stats == nil:
+	case !p.answersHTTP():
 		b.warnf(p.line, "%s has no default_backend: its connections are closed at once", p.where())
 	}
 	if be := fe.DefaultBackend; be != nil && be.Mode != fe.Mode && p.kind != "listen" {
 		b.warnf(at, "%s is mode %s but backend '%s' is mode %s; halo forwards both as TCP", p.where(), fe.Mode, be.Name, be.Mode)
 	}
+	b.selfServed(p, fe, backends)
 	return fe
 }
 

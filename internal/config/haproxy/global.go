@@ -8,28 +8,26 @@ import (
 // globalIgnored are global keywords accepted with a warning saying what
 // halo does instead.
 var globalIgnored = map[string]string{
-	"log":               "halo logs to stderr (journald under systemd); the syslog target is not used",
-	"chroot":            "halo does not chroot; confine it with systemd (ProtectSystem=, RootDirectory=)",
-	"user":              "halo does not change user; it needs CAP_NET_ADMIN and CAP_NET_RAW for VRRP",
-	"group":             "halo does not change group",
-	"uid":               "halo does not change user",
-	"gid":               "halo does not change group",
-	"nbproc":            "halo runs one process",
-	"master-worker":     "halo reloads in process on SIGHUP",
-	"server-state-file": "halo keeps server state across reloads in memory",
-	"server-state-base": "halo keeps server state across reloads in memory",
-	"external-check":    "halo runs no external check programs",
-	"resetenv":          "halo keeps the environment",
-	"localpeer":         "halo has no peers section",
+	"log":            "halo logs to stderr (journald under systemd); the syslog target is not used",
+	"chroot":         "halo does not chroot; confine it with systemd (ProtectSystem=, RootDirectory=)",
+	"user":           "halo does not change user; it needs CAP_NET_ADMIN and CAP_NET_RAW for VRRP",
+	"group":          "halo does not change group",
+	"uid":            "halo does not change user",
+	"gid":            "halo does not change group",
+	"nbproc":         "halo runs one process",
+	"master-worker":  "halo reloads in process on SIGHUP",
+	"external-check": "halo runs no external check programs",
+	"resetenv":       "halo keeps the environment",
+	"localpeer":      "halo has no peers section",
 }
 
 // globalSilent are global keywords without consequence for halo: tuning,
 // TLS defaults (halo terminates no TLS), logging details, descriptions.
 var globalSilent = map[string]bool{
-	"nbthread": true, "cpu-map": true, "ca-base": true, "crt-base": true, "ulimit-n": true,
-	"spread-checks": true, "max-spread-checks": true, "node": true, "description": true,
+	"nbthread": true, "cpu-map": true, "ca-base": true, "crt-base": true,
+	"max-spread-checks": true, "node": true, "description": true,
 	"log-send-hostname": true, "log-tag": true, "quiet": true, "zero-warning": true,
-	"maxsslconn": true, "maxconnrate": true, "maxsessrate": true, "maxpipes": true,
+	"maxsslconn":        true,
 	"ssl-server-verify": true, "ssl-dh-param-file": true, "h1-case-adjust": true,
 	"busy-polling": true, "noepoll": true, "nosplice": true, "nogetaddrinfo": true,
 	"expose-experimental-directives": true, "insecure-fork-wanted": true, "pp2-never-send-local": true,
@@ -38,6 +36,10 @@ var globalSilent = map[string]bool{
 
 // globalLine applies one line of the global section.
 func (b *builder) globalLine(l line) {
+	b.global.noteLine(l)
+	if b.globalLimit(l) { // resources, sockets, spread-checks, server state
+		return
+	}
 	kw := l.kw()
 	g := &b.global
 	switch {

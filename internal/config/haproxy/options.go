@@ -186,7 +186,7 @@ func (b *builder) balanceKw(p *proxy, l line) {
 		b.warnf(l.num, "%s: balance %s: the number of draws is ignored; halo picks one server at random by weight", p.where(), alg)
 		p.balance.Algorithm = Random
 	case alg == "":
-		b.errf(l.num, "%s: 'balance' needs an algorithm: roundrobin, static-rr, leastconn, first, source or random", p.where())
+		p.balance.Algorithm = RoundRobin // a bare `balance` is roundrobin in HAProxy
 	default:
 		b.errf(l.num, "%s: unknown balance algorithm '%s': halo supports roundrobin, static-rr, leastconn, first, source and random", p.where(), alg)
 	}

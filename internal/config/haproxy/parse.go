@@ -7,18 +7,6 @@ import (
 	"github.com/halo-lb/halo/internal/config/diag"
 )
 
-// Load reads path (and nothing else) and returns the validated config; cfg
-// is nil when diags has errors.
-func Load(path string) (*Config, diag.List) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var d diag.List
-		d.Errorf(path, 0, "cannot read haproxy configuration: %v", err)
-		return nil, d
-	}
-	return Parse(path, data)
-}
-
 // Parse reads a haproxy.cfg held in data; file names it in diagnostics and
 // in Config.File. Environment variables come from the process environment
 // and the `setenv`/`presetenv`/`unsetenv` lines of the global section. cfg
@@ -76,6 +64,7 @@ func newBuilder(file string) *builder {
 		envUnset:    map[string]bool{},
 		defaults:    map[string]*proxy{},
 		lastDefault: newProxy("defaults", "", 0),
+		global:      Global{StrictLimits: true}, // on by default since HAProxy 2.6
 	}
 }
 

@@ -124,30 +124,35 @@ func TestParseServerAddr(t *testing.T) {
 
 func TestParseBindAddr(t *testing.T) {
 	tests := []struct {
-		in     string
-		v6only bool
-		want   []string
-		err    bool
+		in   string
+		want []string
+		err  bool
 	}{
-		{"*:8443", false, []string{":8443"}, false},
-		{":80", false, []string{":80"}, false},
-		{"[::]:443", false, []string{":443"}, false},
-		{":::443", false, []string{":443"}, false},
-		{"[::]:443", true, []string{"[::]:443"}, false},
-		{"192.0.2.1:80", false, []string{"192.0.2.1:80"}, false},
-		{"[2001:db8::1]:80", false, []string{"[2001:db8::1]:80"}, false},
-		{"ipv4@*:80", false, []string{"0.0.0.0:80"}, false},
-		{"ipv6@:80", false, []string{"[::]:80"}, false},
-		{"ipv4@[2001:db8::1]:80", false, nil, true},
-		{"127.0.0.1:80-82", false, []string{"127.0.0.1:80", "127.0.0.1:81", "127.0.0.1:82"}, false},
-		{"127.0.0.1:82-80", false, nil, true},
-		{"*:0", false, nil, true},
-		{"192.0.2.1", false, nil, true},
-		{"/run/haproxy.sock", false, nil, true},
-		{"fd@3", false, nil, true},
+		{"*:8443", []string{"0.0.0.0:8443"}, false},
+		{":80", []string{"0.0.0.0:80"}, false},
+		{"0.0.0.0:80", []string{"0.0.0.0:80"}, false},
+		{"[::]:443", []string{"[::]:443"}, false},
+		{":::443", []string{"[::]:443"}, false},
+		{"192.0.2.1:80", []string{"192.0.2.1:80"}, false},
+		{"[::ffff:192.0.2.1]:80", []string{"192.0.2.1:80"}, false},
+		{"[2001:db8::1]:80", []string{"[2001:db8::1]:80"}, false},
+		{"lb.example.com:6443", []string{"lb.example.com:6443"}, false},
+		{"ipv4@*:80", []string{"0.0.0.0:80"}, false},
+		{"ipv4@:::80", []string{"0.0.0.0:80"}, false},
+		{"ipv6@:80", []string{"[::]:80"}, false},
+		{"ipv4@[2001:db8::1]:80", nil, true},
+		{"127.0.0.1:80-82", []string{"127.0.0.1:80", "127.0.0.1:81", "127.0.0.1:82"}, false},
+		{"127.0.0.1:82-80", nil, true},
+		{"*:0", nil, true},
+		{"192.0.2.1", nil, true},
+		{"224.0.0.1:80", nil, true},
+		{"255.255.255.255:80", nil, true},
+		{"[fe80::1%eth0]:80", nil, true},
+		{"/run/haproxy.sock", nil, true},
+		{"fd@3", nil, true},
 	}
 	for _, tt := range tests {
-		got, err := parseBindAddr(tt.in, tt.v6only)
+		got, err := parseBindAddr(tt.in)
 		if (err != nil) != tt.err {
 			t.Errorf("parseBindAddr(%q) error = %v, want error %t", tt.in, err, tt.err)
 			continue
@@ -158,7 +163,18 @@ func TestParseBindAddr(t *testing.T) {
 	}
 }
 
-// TestExamples parses every haproxy.cfg under examples/: each must run.
+// roomyHost is a host where every name resolves to 192.0.2.99 and the
+// file descriptor limit is high: tests of what the file says, not of the
+// machine they run on.
+var roomyHost = Env{
+	Lookup: func(context.Context, string) ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("192.0.2.99")}, nil
+	},
+	Limits: func() (FDLimits, error) { return FDLimits{Soft: 1 << 20, Hard: 1 << 20, Ceiling: 1 << 20}, nil },
+}
+
+// TestExamples loads every haproxy.cfg under examples/ on a roomy host:
+// each must run. (e2e runs them on this machine, with its real limits.)
 func TestExamples(t *testing.T) {
 	root := filepath.Join("..", "..", "..", "examples")
 	var found int
@@ -168,7 +184,7 @@ func TestExamples(t *testing.T) {
 		}
 		found++
 		t.Run(path, func(t *testing.T) {
-			cfg, diags := Load(path)
+			cfg, diags := LoadWith(path, roomyHost)
 			if errs := diags.Errors(); len(errs) > 0 || cfg == nil {
 				t.Errorf("%s does not load:\n%v", path, errs)
 			}
@@ -199,7 +215,7 @@ func TestSeedExampleMatchesTestdata(t *testing.T) {
 }
 
 func TestCheckResolvable(t *testing.T) {
-	cfg, diags := Load("testdata/seed.cfg")
+	cfg, diags := LoadWith("testdata/seed.cfg", roomyHost)
 	if cfg == nil {
 		t.Fatal(diags)
 	}
@@ -229,7 +245,7 @@ func TestCheckResolvable(t *testing.T) {
 }
 
 func TestCheckResolvableSkipsIPLiterals(t *testing.T) {
-	cfg, diags := Load("testdata/openshift.cfg")
+	cfg, diags := LoadWith("testdata/openshift.cfg", roomyHost)
 	if cfg == nil {
 		t.Fatal(diags)
 	}

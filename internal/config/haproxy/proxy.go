@@ -16,31 +16,43 @@ type proxy struct {
 	configName string // name as written (set in finish)
 	line       int
 
-	mode         Mode // "" = not set in this section nor its defaults
-	binds        []Bind
-	legacyBinds  bool
-	maxConn      int
-	defBackend   string
-	defBackendAt int
-	useBackend   string
-	useBackendAt int
-	timeouts     proxyTimeouts
-	retries      int
-	retriesSet   bool
-	redispatch   bool
-	allBackups   bool
-	balance      Balance
-	hashLine     int
-	check        Check
-	checkLine    int  // line of the option selecting check.Kind
-	tcpCheckSeen int  // line of the first tcp-check rule, 0 = none
-	httpSendSeen bool // `http-check send` was used
-	defServer    serverTemplate
-	servers      []*Server
-	stats        *StatsPage
-	statsLine    int
-	httpOnly     []httpUse
-	failed       []string // keywords of this section whose line had an error
+	mode             Mode // "" = not set in this section nor its defaults
+	binds            []Bind
+	legacyBinds      bool
+	maxConn          int
+	defBackend       string
+	defBackendAt     int
+	useBackend       string
+	useBackendAt     int
+	timeouts         proxyTimeouts
+	retries          int
+	retriesSet       bool
+	redispatch       bool
+	allBackups       bool
+	balance          Balance
+	hashLine         int
+	check            Check
+	checkLine        int  // line of the option selecting check.Kind
+	tcpCheckSeen     int  // line of the first tcp-check rule, 0 = none
+	tcpRulesOwn      bool // the section wrote tcp-check rules (they replace the inherited ones)
+	httpRuleSeen     int  // line of the first http-check rule, 0 = none
+	httpRulesOwn     bool // the section wrote http-check rules (they replace the inherited ones)
+	defServer        serverTemplate
+	servers          []*Server
+	stats            *StatsPage
+	statsLine        int
+	httpOnly         []httpUse
+	acls             []aclDef // nbsrv ACLs, in order
+	monitorURI       string   // `monitor-uri`
+	monitorLine      int
+	monitorFail      []MonitorRule // `monitor fail` rules
+	prometheus       string        // path of `http-request use-service prometheus-exporter`
+	prometheusPrefix bool
+	prometheusLine   int
+	loadState        StateSource // `load-server-state-from-file`
+	loadStateLine    int
+	stateFileName    string   // `server-state-file-name`
+	failed           []string // keywords of this section whose line had an error
 }
 
 // proxyTimeouts are the `timeout` values of a section; 0 = not set.
@@ -61,6 +73,14 @@ type httpUse struct {
 type serverTemplate struct {
 	s         Server
 	weightSet bool // weight 0 is valid, so "unset" needs its own flag
+
+	// agent-* options: HAProxy lets default-server set them and a server
+	// turn the agent on or off, so they are kept apart until serverKw.
+	agent      bool
+	agentPort  int
+	agentInter time.Duration
+	agentAddr  string
+	agentSend  string
 }
 
 func newProxy(kind, name string, n int) *proxy {
@@ -73,7 +93,11 @@ func (d *proxy) inherit(kind, name string, n int) *proxy {
 	p := *d
 	p.kind, p.name, p.line = kind, name, n
 	p.binds, p.legacyBinds, p.servers, p.failed = nil, false, nil, nil
+	p.acls, p.monitorFail = nil, nil
 	p.check.Steps = slices.Clone(d.check.Steps)
+	p.check.HTTP.Rules = slices.Clone(d.check.HTTP.Rules)
+	p.check.HTTP.Headers = slices.Clone(d.check.HTTP.Headers)
+	p.tcpRulesOwn, p.httpRulesOwn = false, false
 	if d.stats != nil {
 		st := *d.stats
 		p.stats = &st

@@ -47,6 +47,16 @@ func (b *builder) serverKw(p *proxy, l line) {
 	if !t.weightSet {
 		s.Weight = 1 // weight 1
 	}
+	if t.agent {
+		if t.agentPort == 0 {
+			b.errf(l.num, "%s server '%s': 'agent-check' needs 'agent-port'", p.where(), name)
+			return
+		}
+		s.Agent = &AgentCheck{Port: t.agentPort, Addr: t.agentAddr, Send: t.agentSend, Inter: t.agentInter}
+		if s.Agent.Inter == 0 {
+			s.Agent.Inter = 2 * time.Second // agent-inter defaults to 2000 ms
+		}
+	}
 	p.servers = append(p.servers, &s)
 }
 
@@ -123,7 +133,7 @@ func (b *builder) serverOptions(p *proxy, l line, i int, t *serverTemplate, who 
 			s.CheckSSL = true
 		case "no-check-ssl":
 			s.CheckSSL = false
-		case "no-ssl", "no-verifyhost", "non-stick", "no-tfo", "no-agent-check":
+		case "no-ssl", "no-verifyhost", "non-stick", "no-tfo":
 		case "ssl":
 			b.errf(l.num, "%s %s: 'ssl' is not supported: halo does not originate TLS to servers; in mode tcp it forwards the client's TLS untouched (remove 'ssl', keep 'check-ssl' for TLS health checks)", p.where(), who)
 			return false
@@ -187,15 +197,46 @@ func (b *builder) serverOptions(p *proxy, l line, i int, t *serverTemplate, who 
 			if _, ok = val(); ok {
 				b.warnf(l.num, "%s %s: '%s' is ignored: halo resolves names with the system resolver at start and again while the server is DOWN", p.where(), who, opt)
 			}
-		case "agent-check", "agent-port", "agent-inter", "agent-addr", "agent-send", "observe",
-			"on-error", "on-marked-down", "on-marked-up", "error-limit", "track", "redir",
-			"check-send-proxy", "tfo", "source", "usesrc", "interface":
-			takesValue := opt != "agent-check" && opt != "check-send-proxy" && opt != "tfo"
-			if takesValue {
-				if _, ok = val(); !ok {
-					break
+		case "agent-check":
+			t.agent = true
+		case "no-agent-check":
+			t.agent = false
+		case "agent-port":
+			var v string
+			if v, ok = val(); ok {
+				if t.agentPort, _ = parsePort(v); t.agentPort == 0 {
+					return bad(textError("bad port " + strconv.Quote(v)))
 				}
 			}
+		case "agent-inter":
+			ok = timeVal(&t.agentInter, true)
+		case "agent-addr":
+			if t.agentAddr, ok = val(); ok && !validHost(t.agentAddr) {
+				return bad(textError("bad address " + strconv.Quote(t.agentAddr)))
+			}
+		case "agent-send":
+			t.agentSend, ok = val()
+		case "on-marked-down":
+			var v string
+			if v, ok = val(); ok {
+				if v != ShutdownSessions {
+					return bad(textError("want shutdown-sessions, got " + strconv.Quote(v)))
+				}
+				s.OnMarkedDown = v
+			}
+		case "on-marked-up":
+			var v string
+			if v, ok = val(); ok {
+				if v != ShutdownBackupSessions {
+					return bad(textError("want shutdown-backup-sessions, got " + strconv.Quote(v)))
+				}
+				s.OnMarkedUp = v
+			}
+		case "observe", "on-error", "error-limit", "track", "redir", "source", "usesrc", "interface":
+			if _, ok = val(); ok {
+				b.warnf(l.num, "%s %s: '%s' is not supported by halo and is ignored", p.where(), who, opt)
+			}
+		case "check-send-proxy", "tfo":
 			b.warnf(l.num, "%s %s: '%s' is not supported by halo and is ignored", p.where(), who, opt)
 		default:
 			b.errf(l.num, "%s %s: unknown server option '%s'", p.where(), who, opt)

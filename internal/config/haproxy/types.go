@@ -30,6 +30,48 @@ type Global struct {
 	PidFile       string
 	StatsSockets  []StatsSocket
 	Daemon        bool // accepted; halo stays in the foreground (systemd style) and says so
+
+	// Resource limits (limits.go computes what they mean for one host).
+	StrictLimits bool // `strict-limits`, on unless `no strict-limits` (HAProxy 2.6): failing to get the fd limit is fatal
+	UlimitN      int  // `ulimit-n`; 0 = computed from maxconn, as HAProxy does
+	FDHardLimit  int  // `fd-hard-limit`; 0 = none
+	MaxPipes     int  // `maxpipes`: splice pipes at most; 0 = computed (maxconn/4 within the fd budget)
+	MaxConnRate  int  // `maxconnrate`: accepts per second, process-wide; 0 = unlimited
+	// MaxSessRate is `maxsessrate`. In TCP every connection is a session,
+	// so the proxy applies the smaller of the two rates (AcceptRate).
+	MaxSessRate int
+	// NoReusePort is `noreuseport`: listeners do not set SO_REUSEPORT, so
+	// overlapping binds (0.0.0.0:P and :::P) conflict. Each Bind carries the
+	// result in ReusePort.
+	NoReusePort bool
+	// SpreadChecks is `spread-checks` (0..50 %): every check interval is
+	// drawn within ± this share of its value. Copied into Backend.Check.
+	SpreadChecks int
+	// ServerStateFile and ServerStateBase are `server-state-file` and
+	// `server-state-base`: where `load-server-state-from-file global` reads.
+	// StateFile joins them as HAProxy does.
+	ServerStateFile string
+	ServerStateBase string
+
+	lines map[string]int // keyword -> line, for diagnostics made after parsing (PlanFDs)
+}
+
+// AcceptRate is the number of connections per second the process may
+// accept: the smaller of `maxconnrate` and `maxsessrate`, 0 = unlimited.
+func (g *Global) AcceptRate() int {
+	switch {
+	case g.MaxConnRate == 0:
+		return g.MaxSessRate
+	case g.MaxSessRate == 0:
+		return g.MaxConnRate
+	}
+	return min(g.MaxConnRate, g.MaxSessRate)
+}
+
+// StateFile returns the global server state file path: ServerStateFile,
+// prefixed with ServerStateBase unless it is absolute; "" when unset.
+func (g *Global) StateFile() string {
+	return joinStatePath(g.ServerStateBase, g.ServerStateFile)
 }
 
 // StatsSocket is a `stats socket PATH [mode M] [level L]` line: halo serves
@@ -53,6 +95,22 @@ type Frontend struct {
 	TimeoutClient    time.Duration // idle timeout on the client side; 0 = none
 	TimeoutClientFin time.Duration // after the client half-closed; 0 = TimeoutClient
 	Stats            *StatsPage    // non-nil when `stats enable`/`stats uri` is present
+	// Monitor is `monitor-uri` with its `monitor fail` rules (mode http
+	// only): halo answers that URI itself, 200 or 503.
+	Monitor *Monitor
+	// Prometheus is the path of `http-request use-service
+	// prometheus-exporter if { path P }` (or `path_beg P`, then
+	// PrometheusPrefix), "" when absent: halo serves its metrics there.
+	Prometheus       string
+	PrometheusPrefix bool
+}
+
+// Relays reports whether halo relays this frontend's connections to its
+// backend as TCP. Frontends that serve a statistics page, a monitor URI or
+// the Prometheus exporter are answered by halo itself instead; the proxy
+// leaves them to the HTTP listeners.
+func (f *Frontend) Relays() bool {
+	return f.Stats == nil && f.Monitor == nil && f.Prometheus == ""
 }
 
 // Mode is a section's `mode`.
@@ -65,14 +123,19 @@ const (
 
 // Bind is one address a frontend listens on.
 type Bind struct {
-	// Addr is "host:port" for net.Listen. Host "" means every address
-	// ("*", "" and "::" map here, as in HAProxy), except that an ipv4@
-	// prefix pins "0.0.0.0" and ipv6@ or v6only pin "::". A port range
-	// (80-82) becomes one Bind per port.
+	// Addr is "host:port" for net.Listen, as HAProxy reads the address:
+	// "*:P" and ":P" are IPv4 only ("0.0.0.0:P"), ":::P" and "[::]:P" are
+	// IPv6 and, unless V6Only, IPv4 too ("[::]:P"). Host "" is only seen in
+	// configurations built by hand: every address, IPv6 and IPv4. A port
+	// range (80-82) becomes one Bind per port. After Load, a host name is
+	// replaced by the address it resolved to (Name keeps it).
 	Addr        string
-	FreeBind    bool // IP_FREEBIND: bind even when the address is not (yet) on this host, e.g. a VIP on the backup
-	V6Only      bool
-	AcceptProxy bool // `accept-proxy`: clients start with a PROXY protocol v1/v2 header
+	Name        string // the host name as written when Addr was resolved from it; "" for a literal
+	FreeBind    bool   // IP_FREEBIND: bind even when the address is not (yet) on this host, e.g. a VIP on the backup
+	V6Only      bool   // `v6only`: an IPv6 socket takes IPv6 clients only
+	V4V6        bool   // `v4v6`: an IPv6 socket takes IPv4 clients too (halo's default anyway, unless V6Only)
+	ReusePort   bool   // SO_REUSEPORT, HAProxy's default; false with global `noreuseport`
+	AcceptProxy bool   // `accept-proxy`: clients start with a PROXY protocol v1/v2 header
 	Line        int
 }
 
@@ -95,7 +158,24 @@ type Backend struct {
 	Timeouts   BackendTimeouts
 	Check      Check // how `check` servers are probed
 	Servers    []*Server
+	// LoadServerState is `load-server-state-from-file`: StateNone
+	// (default), StateGlobal (Config.Global.StateFile()) or StateLocal
+	// (StateFileName).
+	LoadServerState StateSource
+	// StateFileName is the file `load-server-state-from-file local`
+	// reads: `server-state-file-name`, or the backend's name, under
+	// Global.ServerStateBase.
+	StateFileName string
 }
+
+// StateSource is a `load-server-state-from-file` argument.
+type StateSource string
+
+const (
+	StateNone   StateSource = "none" // default
+	StateGlobal StateSource = "global"
+	StateLocal  StateSource = "local"
+)
 
 // BackendTimeouts are the backend-side `timeout` values; 0 means none
 // except where a default is noted.
@@ -134,43 +214,6 @@ const (
 	Consistent HashType = "consistent"
 )
 
-// CheckKind says how servers with `check` are probed.
-type CheckKind string
-
-const (
-	CheckTCP  CheckKind = "tcp"       // plain connect (the default)
-	CheckSeq  CheckKind = "tcp-check" // `option tcp-check` with its rule sequence
-	CheckHTTP CheckKind = "httpchk"   // `option httpchk`
-)
-
-// Check is the backend's health check definition.
-type Check struct {
-	Kind  CheckKind
-	Steps []TCPCheckStep // for CheckSeq; empty means "connect only"
-	HTTP  HTTPCheck      // for CheckHTTP
-}
-
-// TCPCheckStep is one `tcp-check` rule.
-type TCPCheckStep struct {
-	Action string // "connect", "send", "expect"
-	Port   int    // connect: port override (0 = server's check port)
-	SSL    bool   // connect: `ssl`
-	Data   string // send: bytes to write (escapes already decoded); expect: string or regex
-	Regex  bool   // expect rstring
-	Negate bool   // expect !string
-	Line   int
-}
-
-// HTTPCheck is `option httpchk [METHOD] [URI] [VERSION]` plus
-// `http-check expect status N`.
-type HTTPCheck struct {
-	Method       string // default "OPTIONS"
-	URI          string // default "/"
-	Version      string // default "HTTP/1.0"
-	Host         string // from `http-check send hdr Host` or a version string carrying "\r\nHost: x"
-	ExpectStatus int    // 0 = any 2xx or 3xx is UP
-}
-
 // Server is one `server` line, with `default-server` values applied.
 type Server struct {
 	Name       string
@@ -194,4 +237,18 @@ type Server struct {
 	MaxQueue   int           // 0 = unlimited queue (bounded by timeout queue)
 	SlowStart  time.Duration // ramp weight up over this long after coming UP
 	SendProxy  int           // 0 = none, 1 = PROXY v1, 2 = PROXY v2
+	// OnMarkedDown is `on-marked-down shutdown-sessions`: the server's
+	// live connections are reset when its check marks it DOWN.
+	OnMarkedDown string
+	// OnMarkedUp is `on-marked-up shutdown-backup-sessions`: when this
+	// (non-backup) server comes UP, the connections of the backend's backup
+	// servers are reset.
+	OnMarkedUp string
+	Agent      *AgentCheck // `agent-check`; nil when off
 }
+
+// The actions of on-marked-down and on-marked-up.
+const (
+	ShutdownSessions       = "shutdown-sessions"
+	ShutdownBackupSessions = "shutdown-backup-sessions"
+)

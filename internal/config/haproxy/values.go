@@ -2,6 +2,7 @@ package haproxy
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,14 @@ func validHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// validHost reports whether s is an IP address or a host name.
+func validHost(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	return validHostname(s)
 }
 
 // quoteList formats names as 'a', 'b' for messages.
