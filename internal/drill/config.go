@@ -98,7 +98,7 @@ defaults
     timeout server 30s
 
 frontend main
-    bind *:%d
+    bind :::%d v4v6
     default_backend web
 
 backend web
