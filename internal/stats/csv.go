@@ -2,239 +2,264 @@ package stats
 
 import (
 	"bufio"
+	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/halo-lb/halo/internal/proxy"
 )
 
-// columns are the `show stat` CSV fields 0 to 99 (pxname to uweight) of
-// HAProxy's management guide, section 9.1, in order. Later fields differ
-// between HAProxy versions, so halo stops here.
-var columns = strings.Split("pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"+
-	"dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,"+
-	"bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,"+
-	"lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,"+
-	"hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,"+
-	"srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,"+
-	"rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,"+
-	"agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,"+
-	"intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,"+
-	"qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight", ",")
+// StatFilter selects the lines of `show stat PX TYPES SID` (HAProxy's
+// management guide): Proxy is a proxy name or numeric iid ("" or "-1" =
+// all); Types is a bitmask, 1 frontends, 2 backends, 4 servers (-1 = all;
+// 0 selects nothing, as in HAProxy); SID is a server id (-1 = all; it
+// selects servers only, frontend and backend lines stay).
+type StatFilter struct {
+	Proxy string
+	Types int
+	SID   int
+	// HideLegends leaves the `addr` and `algo` fields empty, as HAProxy
+	// does on a user-level socket and on a stats page without `stats
+	// show-legends`. The zero value shows them, as an admin socket does.
+	HideLegends bool
+}
 
-// column maps a field name to its position in columns.
-var column = func() map[string]int {
-	m := make(map[string]int, len(columns))
-	for i, c := range columns {
-		m[c] = i
-	}
-	return m
-}()
+// AllStats selects every line.
+var AllStats = StatFilter{Types: -1, SID: -1}
 
-// Row types of the `type` field.
+// Bits of StatFilter.Types.
 const (
-	typeFrontend = "0"
-	typeBackend  = "1"
-	typeServer   = "2"
+	TypeFrontend = 1
+	TypeBackend  = 2
+	TypeServer   = 4
 )
 
-// row is one line of `show stat`, indexed like columns; "" is an empty
-// field (a value halo does not know or HAProxy leaves empty for this type).
-type row []string
-
-func newRow() row { return make(row, len(columns)) }
-
-// set stores v in the named field; an unknown name is a programming error.
-func (r row) set(name, v string) {
-	i, ok := column[name]
-	if !ok {
-		panic("stats: unknown column " + name)
-	}
-	r[i] = v
-}
-
-// Get returns the named field, for the HTML template.
-func (r row) Get(name string) string { return r[column[name]] }
-
-func (r row) setInt(name string, v int64) { r.set(name, strconv.FormatInt(v, 10)) }
-
-// setLimit writes a configured limit, or nothing when there is none.
-func (r row) setLimit(name string, v int) {
-	if v > 0 {
-		r.setInt(name, int64(v))
-	}
-}
+// ErrNoProxy is returned when StatFilter.Proxy names no frontend or
+// backend; the runtime API answers it with "No such proxy.". A numeric
+// iid that matches nothing is no error: it selects no line.
+var ErrNoProxy = errors.New("no such proxy")
 
 // proxyRows are the lines of one proxy (a frontend, a backend or both when
-// they share a name, as a `listen` section does): FRONTEND, every server,
-// then BACKEND, the order of HAProxy's dump.
+// they share a name and iid, as a `listen` section does): FRONTEND, every
+// server, then BACKEND, the order of HAProxy's dump.
 type proxyRows struct {
-	Name     string
-	Frontend row   // nil when the proxy has no frontend side
-	Servers  []row // with Backend, nil when it has no backend side
-	Backend  row
+	name     string
+	iid      int
+	frontend *Frontend
+	backend  *Backend
 }
 
-// group arranges a snapshot as HAProxy lists proxies: each frontend, joined
-// by the backend of the same name, then the remaining backends.
-func group(s proxy.Snapshot) []proxyRows {
-	var out []proxyRows
-	used := make([]bool, len(s.Backends))
-	for _, fe := range s.Frontends {
-		p := proxyRows{Name: fe.Name, Frontend: frontendRow(fe)}
-		for i := range s.Backends {
-			if !used[i] && s.Backends[i].Name == fe.Name {
-				used[i] = true
-				p.Servers, p.Backend = backendRows(s.Backends[i])
+// proxies arranges a snapshot as HAProxy lists it: by iid, the two halves
+// of a listen section together. Snapshots written without iids keep their
+// order, frontends first, each joined by the backend of its name.
+func proxies(s Snapshot) []proxyRows {
+	out := make([]proxyRows, 0, len(s.Frontends)+len(s.Backends))
+	for i := range s.Frontends {
+		fe := &s.Frontends[i]
+		out = append(out, proxyRows{name: fe.Name, iid: fe.ID, frontend: fe})
+	}
+	for i := range s.Backends {
+		be := &s.Backends[i]
+		joined := false
+		for j := range out[:len(s.Frontends)] {
+			p := &out[j]
+			if p.backend == nil && p.name == be.Name && (p.iid == be.ID || p.iid == 0 || be.ID == 0) {
+				p.backend = be
+				joined = true
 				break
 			}
 		}
-		out = append(out, p)
-	}
-	for i, be := range s.Backends {
-		if !used[i] {
-			p := proxyRows{Name: be.Name}
-			p.Servers, p.Backend = backendRows(be)
-			out = append(out, p)
+		if !joined {
+			out = append(out, proxyRows{name: be.Name, iid: be.ID, backend: be})
 		}
 	}
+	slices.SortStableFunc(out, func(a, b proxyRows) int { return cmp.Compare(a.iid, b.iid) })
 	return out
 }
 
-// common fills the fields every row type carries.
-func common(r row, pxname, svname, typ string, c proxy.Counters) {
-	r.set("pxname", pxname)
-	r.set("svname", svname)
-	r.setInt("scur", c.Scur)
-	r.setInt("smax", c.Smax)
-	r.setInt("stot", c.Stot)
-	r.setInt("bin", c.Bin)
-	r.setInt("bout", c.Bout)
-	r.set("pid", "1") // relative process number: halo is one process
-	r.set("type", typ)
-	r.set("mode", "tcp") // halo forwards every proxy as TCP
+// selection is a StatFilter made ready to match proxies.
+type selection struct {
+	all     bool
+	name    string
+	iid     int
+	byIID   bool
+	types   int
+	sid     int
+	legends bool
 }
 
-func frontendRow(fe proxy.FrontendStat) row {
-	r := newRow()
-	common(r, fe.Name, "FRONTEND", typeFrontend, fe.Counters)
-	r.setLimit("slim", fe.MaxConn)
-	for _, f := range []string{"dreq", "dresp", "ereq"} {
-		r.set(f, "0") // halo denies nothing and parses no requests
-	}
-	r.set("status", "OPEN")
-	r.set("sid", "0")
-	r.setInt("conn_tot", fe.Stot)
-	return r
-}
-
-// backendRows returns the server rows and the BACKEND row.
-func backendRows(be proxy.BackendStat) ([]row, row) {
-	var servers []row
-	var act, bck, wact, wbck int
-	for i, sv := range be.Servers {
-		r := newRow()
-		common(r, be.Name, sv.Name, typeServer, sv.Counters)
-		queue(r, sv.Counters)
-		r.setLimit("slim", sv.MaxConn)
-		r.set("dresp", "0")
-		r.set("eresp", "0")
-		r.set("status", sv.Status)
-		r.setInt("weight", int64(sv.Weight))
-		r.set("act", bit(!sv.Backup))
-		r.set("bck", bit(sv.Backup))
-		r.setInt("sid", int64(i+1)) // HAProxy numbers servers from 1 in order
-		servers = append(servers, r)
-		if usable(sv) {
-			if sv.Backup {
-				bck++
-				wbck += sv.Weight
-			} else {
-				act++
-				wact += sv.Weight
+func (f StatFilter) selection(s Snapshot) (selection, error) {
+	sel := selection{types: f.Types, sid: f.SID, legends: !f.HideLegends}
+	switch px := strings.TrimSpace(f.Proxy); px {
+	case "", "-1":
+		sel.all = true
+	default:
+		if n, err := strconv.Atoi(px); err == nil {
+			sel.iid, sel.byIID = n, true
+			return sel, nil
+		}
+		sel.name = px
+		for _, p := range proxies(s) {
+			if p.name == px {
+				return sel, nil
 			}
 		}
+		return sel, fmt.Errorf("proxy %q: %w", px, ErrNoProxy)
 	}
-	r := newRow()
-	common(r, be.Name, "BACKEND", typeBackend, be.Counters)
-	queue(r, be.Counters)
-	r.set("dreq", "0")
-	r.set("dresp", "0")
-	r.set("eresp", "0")
-	r.set("status", be.Status)
-	// The backend's weight is that of the servers taking traffic: the
-	// active ones, or the backups when no active server is usable.
-	if act > 0 {
-		r.setInt("weight", int64(wact))
-	} else {
-		r.setInt("weight", int64(wbck))
+	return sel, nil
+}
+
+func (sel selection) proxy(p proxyRows) bool {
+	switch {
+	case sel.all:
+		return true
+	case sel.byIID:
+		return p.iid == sel.iid
+	default:
+		return p.name == sel.name
 	}
-	r.setInt("act", int64(act))
-	r.setInt("bck", int64(bck))
-	r.set("sid", "0")
-	return servers, r
 }
 
-// queue fills the queue and retry fields of servers and backends.
-func queue(r row, c proxy.Counters) {
-	r.setInt("qcur", c.Qcur)
-	r.setInt("qmax", c.Qmax)
-	r.setInt("econ", c.Econ)
-	r.setInt("wretr", c.Wretr)
-	r.setInt("wredis", c.Wredis)
-}
+func (sel selection) has(bit int) bool { return sel.types&bit != 0 }
 
-// usable reports whether a server takes new connections.
-func usable(sv proxy.ServerStat) bool {
-	return sv.Status == "UP" || sv.Status == "no check"
-}
-
-func bit(b bool) string {
-	if b {
-		return "1"
+// eachRow calls fn with every selected line, in HAProxy's order.
+func eachRow(s Snapshot, f StatFilter, fn func(row)) error {
+	sel, err := f.selection(s)
+	if err != nil {
+		return err
 	}
-	return "0"
-}
-
-// WriteCSV writes s as HAProxy's `show stat` CSV: a "# " header naming the
-// columns, then for each proxy its FRONTEND line, one line per server and
-// its BACKEND line. Every field, the last included, ends with a comma, as
-// in HAProxy's output. Fields halo does not track are left empty.
-func WriteCSV(w io.Writer, s proxy.Snapshot) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("# ")
-	writeFields(bw, columns)
-	for _, p := range group(s) {
-		if p.Frontend != nil {
-			writeFields(bw, p.Frontend)
+	c := newClock(s)
+	for _, p := range proxies(s) {
+		if !sel.proxy(p) {
+			continue
 		}
-		for _, r := range p.Servers {
-			writeFields(bw, r)
+		if p.frontend != nil && sel.has(TypeFrontend) {
+			fn(frontendRow(*p.frontend))
 		}
-		if p.Backend != nil {
-			writeFields(bw, p.Backend)
+		if p.backend == nil {
+			continue
 		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write stats csv: %w", err)
+		if sel.has(TypeServer) {
+			for _, sv := range p.backend.Servers {
+				if sel.sid == -1 || sv.ID == sel.sid {
+					fn(serverRow(*p.backend, sv, c, sel.legends))
+				}
+			}
+		}
+		if sel.has(TypeBackend) {
+			fn(backendRow(*p.backend, c, sel.legends))
+		}
 	}
 	return nil
 }
 
-// writeFields writes one CSV line. HAProxy does not quote: a comma or a
-// line break in a name would break the line, so they become '_' (HAProxy
-// names cannot hold them anyway).
-func writeFields(w *bufio.Writer, fields []string) {
-	for _, f := range fields {
-		w.WriteString(strings.Map(func(c rune) rune {
-			if c == ',' || c == '\n' || c == '\r' {
-				return '_'
-			}
-			return c
-		}, f))
-		w.WriteByte(',')
+// WriteStatCSV writes `show stat`: HAProxy 2.6's CSV header ("# pxname,
+// svname,...") and one line per selected frontend, server and backend.
+// Every field, the last included, ends with a comma, as HAProxy prints it;
+// fields HAProxy leaves empty for a row type, or that halo does not track,
+// are empty. Ages (lastchg, downtime) are counted to s.Time. No blank line
+// follows: the runtime API adds the one that ends its answers. An unknown
+// proxy name returns an error wrapping ErrNoProxy before anything is
+// written.
+func WriteStatCSV(w io.Writer, s Snapshot, f StatFilter) error {
+	bw := bufio.NewWriter(w)
+	var rows []row
+	if err := eachRow(s, f, func(r row) { rows = append(rows, r) }); err != nil {
+		return err
 	}
-	w.WriteByte('\n')
+	bw.WriteString("# ")
+	for _, c := range columns {
+		bw.WriteString(c.name)
+		bw.WriteByte(',')
+	}
+	bw.WriteByte('\n')
+	for _, r := range rows {
+		for _, v := range r.fields {
+			writeCSVField(bw, v)
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write show stat: %w", err)
+	}
+	return nil
+}
+
+// writeCSVField writes one value, quoted as RFC 4180 says when it holds a
+// comma or a quote, on one line whatever it holds.
+func writeCSVField(w *bufio.Writer, v string) {
+	if v == present {
+		return
+	}
+	if !strings.ContainsAny(v, ",\"\r\n") {
+		w.WriteString(v)
+		return
+	}
+	w.WriteByte('"')
+	for _, c := range oneLine(v) {
+		if c == '"' {
+			w.WriteByte('"')
+		}
+		w.WriteRune(c)
+	}
+	w.WriteByte('"')
+}
+
+// oneLine replaces line breaks by spaces.
+func oneLine(v string) string {
+	if !strings.ContainsAny(v, "\r\n") {
+		return v
+	}
+	return strings.Map(func(c rune) rune {
+		if c == '\r' || c == '\n' {
+			return ' '
+		}
+		return c
+	}, v)
+}
+
+// WriteStatTyped writes `show stat typed`: one line per non-empty field,
+// "F.iid.sid.pos.name.1:TAGS:type:value" with F, B or S for the row type,
+// the field's position as HAProxy 2.6 numbers it and its tags and type.
+// Filter and errors are those of WriteStatCSV; no header is written.
+func WriteStatTyped(w io.Writer, s Snapshot, f StatFilter) error {
+	bw := bufio.NewWriter(w)
+	var b []byte
+	err := eachRow(s, f, func(r row) {
+		obj := "FBS"[r.typ]
+		for i, v := range r.fields {
+			c := columns[i]
+			if v == "" || c.name == separator {
+				continue
+			}
+			b = append(b[:0], obj, '.')
+			b = strconv.AppendInt(b, int64(r.iid), 10)
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(r.sid), 10)
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(typedPos(i)), 10)
+			b = append(b, '.')
+			b = append(b, c.name...)
+			b = append(b, ".1:"...)
+			b = append(b, c.tags[r.typ]...)
+			b = append(b, ':')
+			b = append(b, c.typ...)
+			b = append(b, ':')
+			if v != present {
+				b = append(b, oneLine(v)...)
+			}
+			b = append(b, '\n')
+			bw.Write(b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write show stat typed: %w", err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -9,114 +10,26 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/halo-lb/halo/internal/proxy"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
 
-// fakeSnapshot is a `listen` section (frontend and backend "web") with an
-// active UP, an active DOWN, a draining, a maintenance and an unchecked
-// backup server, plus a lone backend with no usable server.
-func fakeSnapshot() proxy.Snapshot {
-	return proxy.Snapshot{
-		Frontends: []proxy.FrontendStat{
-			{Name: "web", Counters: proxy.Counters{Scur: 3, Smax: 9, Stot: 120, Bin: 4000, Bout: 90000}, MaxConn: 2000},
-		},
-		Backends: []proxy.BackendStat{
-			{Name: "api", Status: "DOWN", Counters: proxy.Counters{Econ: 7, Wretr: 21}, Servers: []proxy.ServerStat{
-				{Name: "api1", Status: "DOWN", Weight: 1, Counters: proxy.Counters{Econ: 7, Wretr: 21}},
-			}},
-			{Name: "web", Status: "UP", Counters: proxy.Counters{Scur: 3, Smax: 9, Stot: 118, Bin: 4000, Bout: 90000, Econ: 2, Wretr: 2, Wredis: 1, Qcur: 1, Qmax: 4}, Servers: []proxy.ServerStat{
-				{Name: "w1", Status: "UP", Up: true, Weight: 10, MaxConn: 100, Counters: proxy.Counters{Scur: 2, Smax: 5, Stot: 80, Bin: 3000, Bout: 60000, Qmax: 4}},
-				{Name: "w2", Status: "DOWN", Weight: 10, Counters: proxy.Counters{Stot: 2, Econ: 2, Wretr: 2, Wredis: 1}},
-				{Name: "w3", Status: "DRAIN", Up: true, Admin: proxy.Drain, Weight: 0, Counters: proxy.Counters{Scur: 1, Smax: 2, Stot: 30}},
-				{Name: "w4", Status: "MAINT", Admin: proxy.Maint, Weight: 5},
-				{Name: "b1", Status: "no check", Up: true, Weight: 1, Backup: true, Counters: proxy.Counters{Stot: 6}},
-			}},
-		},
-	}
-}
-
-// haproxyHeader is the start of HAProxy 2.5's `show stat` header, as
-// listed in the management guide, section 9.1.
-const haproxyHeader = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,"
-
-func writeCSV(t *testing.T, s proxy.Snapshot) string {
+func statCSV(t *testing.T, s Snapshot, f StatFilter) []string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteCSV(&b, s); err != nil {
+	if err := WriteStatCSV(&b, s, f); err != nil {
 		t.Fatal(err)
 	}
-	return b.String()
+	if !strings.HasSuffix(b.String(), ",\n") {
+		t.Fatalf("output does not end with a comma and a newline: %q", b.String())
+	}
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
-func TestCSVHeaderIsHAProxysColumnList(t *testing.T) {
-	got, _, _ := strings.Cut(writeCSV(t, proxy.Snapshot{}), "\n")
-	if diff := cmp.Diff(haproxyHeader, got); diff != "" {
-		t.Errorf("header (-want +got):\n%s", diff)
-	}
-}
-
-func TestCSVRowsFollowHAProxysOrder(t *testing.T) {
-	lines := strings.Split(strings.TrimSuffix(writeCSV(t, fakeSnapshot()), "\n"), "\n")
-	var got []string
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) != len(columns)+1 || f[len(f)-1] != "" {
-			t.Fatalf("line %q has %d fields, want %d and a trailing comma", l, len(f)-1, len(columns))
-		}
-		got = append(got, f[0]+"/"+f[1])
-	}
-	want := []string{"web/FRONTEND", "web/w1", "web/w2", "web/w3", "web/w4", "web/b1", "web/BACKEND", "api/api1", "api/BACKEND"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("rows (-want +got):\n%s", diff)
-	}
-}
-
-func TestCSVFieldsMatchTheSnapshot(t *testing.T) {
-	fields := map[string]map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(writeCSV(t, fakeSnapshot())), "\n")[1:] {
-		f := strings.Split(l, ",")
-		m := map[string]string{}
-		for i, c := range columns {
-			m[c] = f[i]
-		}
-		fields[f[0]+"/"+f[1]] = m
-	}
-	pick := []string{"qcur", "qmax", "scur", "smax", "slim", "stot", "bin", "bout", "econ", "wretr", "wredis", "status", "weight", "act", "bck", "sid", "type", "mode"}
-	tests := []struct {
-		name, key string
-		want      []string // values of pick, in order
-	}{
-		{"the frontend shows sessions, bytes and its limit", "web/FRONTEND", []string{"", "", "3", "9", "2000", "120", "4000", "90000", "", "", "", "OPEN", "", "", "", "0", "0", "tcp"}},
-		{"an UP server shows its counters and queue", "web/w1", []string{"0", "4", "2", "5", "100", "80", "3000", "60000", "0", "0", "0", "UP", "10", "1", "0", "1", "2", "tcp"}},
-		{"a DOWN server shows its errors and retries", "web/w2", []string{"0", "0", "0", "0", "", "2", "0", "0", "2", "2", "1", "DOWN", "10", "1", "0", "2", "2", "tcp"}},
-		{"a draining server", "web/w3", []string{"0", "0", "1", "2", "", "30", "0", "0", "0", "0", "0", "DRAIN", "0", "1", "0", "3", "2", "tcp"}},
-		{"a server in maintenance", "web/w4", []string{"0", "0", "0", "0", "", "0", "0", "0", "0", "0", "0", "MAINT", "5", "1", "0", "4", "2", "tcp"}},
-		{"an unchecked backup", "web/b1", []string{"0", "0", "0", "0", "", "6", "0", "0", "0", "0", "0", "no check", "1", "0", "1", "5", "2", "tcp"}},
-		{"the backend counts usable servers and their weight", "web/BACKEND", []string{"1", "4", "3", "9", "", "118", "4000", "90000", "2", "2", "1", "UP", "10", "1", "1", "0", "1", "tcp"}},
-		{"a backend with no usable server is DOWN with weight 0", "api/BACKEND", []string{"0", "0", "0", "0", "", "0", "0", "0", "7", "21", "0", "DOWN", "0", "0", "0", "0", "1", "tcp"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m, ok := fields[tt.key]
-			if !ok {
-				t.Fatalf("no row %s", tt.key)
-			}
-			var got []string
-			for _, c := range pick {
-				got = append(got, m[c])
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("%v (-want +got):\n%s", pick, diff)
-			}
-		})
-	}
-}
-
-func TestCSVMatchesGolden(t *testing.T) {
-	got := writeCSV(t, fakeSnapshot())
-	path := filepath.Join("testdata", "show_stat.csv")
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -131,10 +44,217 @@ func TestCSVMatchesGolden(t *testing.T) {
 	}
 }
 
-func TestCSVNamesCannotBreakALine(t *testing.T) {
-	s := proxy.Snapshot{Frontends: []proxy.FrontendStat{{Name: "a,b\nc"}}}
-	lines := strings.Split(strings.TrimSuffix(writeCSV(t, s), "\n"), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "a_b_c,FRONTEND,") {
-		t.Errorf("got %q", lines)
+func TestHeaderIsHAProxy26s(t *testing.T) {
+	want := readRef(t, "h_show_stat.csv")[0]
+	got := statCSV(t, Snapshot{}, AllStats)
+	if diff := cmp.Diff([]string{want}, got); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
 	}
+}
+
+// compareWithHAProxy holds halo's lines against a capture field by field:
+// the same lines in the same order, the same fields empty, the same
+// values but for the approximate ones.
+func compareWithHAProxy(t *testing.T, ref string, s Snapshot, f StatFilter) {
+	t.Helper()
+	want := readRef(t, ref)
+	got := statCSV(t, s, f)
+	if want[0] != got[0] {
+		t.Fatalf("header differs")
+	}
+	names := func(lines []string) []string {
+		var out []string
+		for _, l := range lines[1:] {
+			n := strings.SplitN(l, ",", 3)
+			out = append(out, n[0]+"/"+n[1])
+		}
+		return out
+	}
+	if diff := cmp.Diff(names(want), names(got)); diff != "" {
+		t.Fatalf("lines (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(want); i++ {
+		w, g := strings.Split(want[i], ","), strings.Split(got[i], ",")
+		if len(w) != len(g) || len(g) != len(columns)+1 {
+			t.Errorf("%s: %d fields, HAProxy %d", names(got)[i-1], len(g), len(w))
+			continue
+		}
+		for j, c := range columns {
+			switch {
+			case (w[j] == "") != (g[j] == ""):
+				t.Errorf("%s %s = %q, HAProxy %q", names(got)[i-1], c.name, g[j], w[j])
+			case !approximate[c.name] && w[j] != g[j]:
+				t.Errorf("%s %s = %q, HAProxy %q", names(got)[i-1], c.name, g[j], w[j])
+			}
+		}
+	}
+}
+
+func TestShowStatMatchesHAProxy(t *testing.T) {
+	user := AllStats
+	user.HideLegends = true
+	tests := []struct {
+		name string
+		ref  string
+		snap Snapshot
+		f    StatFilter
+	}{
+		{"a frontend, a backend with a refused and an unchecked server, a listen stats", "h_show_stat.csv", hSnapshot(), AllStats},
+		{"every server state, HTTP checks, a listen and HTTP frontends", "r_show_stat.csv", rSnapshot(), AllStats},
+		{"without legends, as a user-level socket", "r_show_stat_user.csv", rSnapshot(), user},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { compareWithHAProxy(t, tt.ref, tt.snap, tt.f) })
+	}
+}
+
+func TestShowStatTypedMatchesHAProxy(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteStatTyped(&b, rSnapshot(), AllStats); err != nil {
+		t.Fatal(err)
+	}
+	want := readRef(t, "r_show_stat_typed.txt")
+	got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	key := func(l string) (k, v string) {
+		head, val, _ := strings.Cut(l, ":")
+		tags, rest, _ := strings.Cut(val, ":")
+		typ, value, _ := strings.Cut(rest, ":")
+		return head + ":" + tags + ":" + typ, value
+	}
+	var wk, gk []string
+	wv, gv := map[string]string{}, map[string]string{}
+	for _, l := range want {
+		k, v := key(l)
+		wk, wv[k] = append(wk, k), v
+	}
+	for _, l := range got {
+		k, v := key(l)
+		gk, gv[k] = append(gk, k), v
+	}
+	if diff := cmp.Diff(wk, gk); diff != "" {
+		t.Fatalf("typed fields (-want +got):\n%s", diff)
+	}
+	for _, k := range wk {
+		name := strings.Split(k, ".")[4]
+		if !approximate[name] && wv[k] != gv[k] {
+			t.Errorf("%s = %q, HAProxy %q", k, gv[k], wv[k])
+		}
+	}
+}
+
+// TestFilterSelectsAsHAProxy replays the `show stat PX TYPES SID`
+// commands run against HAProxy on r.cfg and the lines it answered.
+func TestFilterSelectsAsHAProxy(t *testing.T) {
+	tests := []struct {
+		name string
+		f    StatFilter
+		want []string
+	}{
+		{"-1 3 -1 lists frontends and backends", StatFilter{Proxy: "-1", Types: 3, SID: -1},
+			[]string{"web/FRONTEND", "app/BACKEND", "webhttp/FRONTEND", "webhttp/BACKEND", "okhttp/FRONTEND", "badhttp/FRONTEND", "target/FRONTEND", "empty/BACKEND"}},
+		{"app 4 2 lists one server by name and sid", StatFilter{Proxy: "app", Types: 4, SID: 2}, []string{"app/down1"}},
+		{"3 -1 -1 selects a proxy by iid", StatFilter{Proxy: "3", Types: -1, SID: -1},
+			[]string{"app/up1", "app/down1", "app/maint1", "app/drain1", "app/slow1", "app/bk1", "app/BACKEND"}},
+		{"4 -1 -1 selects both halves of a listen", StatFilter{Proxy: "4", Types: -1, SID: -1},
+			[]string{"webhttp/FRONTEND", "webhttp/ok", "webhttp/bad", "webhttp/BACKEND"}},
+		{"webhttp 1 -1 lists the front half of a listen", StatFilter{Proxy: "webhttp", Types: 1, SID: -1}, []string{"webhttp/FRONTEND"}},
+		{"99 -1 -1 names no proxy and lists nothing", StatFilter{Proxy: "99", Types: -1, SID: -1}, nil},
+		{"types 0 list nothing", StatFilter{Proxy: "app", Types: 0, SID: -1}, nil},
+		{"-1 7 1 keeps frontends and backends and server 1 of each",
+			StatFilter{Proxy: "-1", Types: 7, SID: 1},
+			[]string{"web/FRONTEND", "app/up1", "app/BACKEND", "webhttp/FRONTEND", "webhttp/ok", "webhttp/BACKEND", "okhttp/FRONTEND", "badhttp/FRONTEND", "target/FRONTEND", "empty/none", "empty/BACKEND"}},
+		{"-1 4 0 matches no server", StatFilter{Proxy: "-1", Types: 4, SID: 0}, nil},
+		{"an empty proxy means all", StatFilter{Types: 2, SID: -1}, []string{"app/BACKEND", "webhttp/BACKEND", "empty/BACKEND"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, l := range statCSV(t, rSnapshot(), tt.f)[1:] {
+				f := strings.SplitN(l, ",", 3)
+				got = append(got, f[0]+"/"+f[1])
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("lines (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestUnknownProxyNameIsAnErrorAndWritesNothing(t *testing.T) {
+	for _, write := range []func(*bytes.Buffer) error{
+		func(b *bytes.Buffer) error {
+			return WriteStatCSV(b, rSnapshot(), StatFilter{Proxy: "nosuch", Types: -1, SID: -1})
+		},
+		func(b *bytes.Buffer) error {
+			return WriteStatTyped(b, rSnapshot(), StatFilter{Proxy: "nosuch", Types: -1, SID: -1})
+		},
+	} {
+		var b bytes.Buffer
+		err := write(&b)
+		if !errors.Is(err, ErrNoProxy) || !strings.Contains(err.Error(), `"nosuch"`) {
+			t.Errorf("err = %v, want ErrNoProxy naming the proxy", err)
+		}
+		if b.Len() != 0 {
+			t.Errorf("wrote %q before the error", b.String())
+		}
+	}
+}
+
+func TestListenHalvesRenderAsOneProxyInIIDOrder(t *testing.T) {
+	s := Snapshot{
+		// The file declares backend b (2), listen l (3), frontend f (4):
+		// the snapshot lists frontends first, the dump follows the file.
+		Frontends: []Frontend{{Name: "f", ID: 4}, {Name: "l", ID: 3}},
+		Backends: []Backend{
+			{Name: "b", ID: 2, Servers: []Server{{Name: "b1", ID: 1, Status: "UP", Weight: 1}}},
+			{Name: "l", ID: 3, Servers: []Server{{Name: "l1", ID: 1, Status: "UP", Weight: 1}}},
+		},
+	}
+	var got []string
+	for _, l := range statCSV(t, s, AllStats)[1:] {
+		f := strings.SplitN(l, ",", 3)
+		got = append(got, f[0]+"/"+f[1])
+	}
+	want := []string{"b/b1", "b/BACKEND", "l/FRONTEND", "l/l1", "l/BACKEND", "f/FRONTEND"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+}
+
+func TestFieldsThatHoldCommasOrLineBreaksStayOneField(t *testing.T) {
+	s := Snapshot{Backends: []Backend{{Name: "b", Servers: []Server{{
+		Name: "s", ID: 1, Status: "DOWN",
+		Check: &Check{Enabled: true, Status: "L7RSP", Desc: "Layer7 invalid response", Detail: "got \"HTTP/1.0 500\",\nthen closed"},
+	}}}}}
+	lines := statCSV(t, s, AllStats)
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want header, server and backend:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if !strings.Contains(lines[1], `,"got ""HTTP/1.0 500"", then closed",`) {
+		t.Errorf("last_chk not quoted on one line: %s", lines[1])
+	}
+}
+
+func TestEveryFilledFieldHasTypedTags(t *testing.T) {
+	for _, s := range []Snapshot{DemoSnapshot(refNow), rSnapshot(), hSnapshot()} {
+		eachRow(s, AllStats, func(r row) {
+			for i, v := range r.fields {
+				if v != "" && i != sepIndex && columns[i].tags[r.typ] == "" {
+					t.Errorf("%s/%s fills %s, which has no tags for row type %d", r.get("pxname"), r.get("svname"), columns[i].name, r.typ)
+				}
+			}
+		})
+	}
+}
+
+func TestDemoStatGolden(t *testing.T) {
+	var csv, typed bytes.Buffer
+	if err := WriteStatCSV(&csv, DemoSnapshot(refNow), AllStats); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteStatTyped(&typed, DemoSnapshot(refNow), AllStats); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "demo_show_stat.csv", csv.String())
+	golden(t, "demo_show_stat_typed.txt", typed.String())
 }

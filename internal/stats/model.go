@@ -72,6 +72,9 @@ type Counters struct {
 	Denied  int64 `json:"denied"`   // connections refused (maxconn, no backend)
 	Rate    int64 `json:"rate"`     // sessions over the last second
 	RateMax int64 `json:"rate_max"` // highest Rate seen
+	// LastSess is when the last session started (`lastsess`); zero when
+	// none has, or when the daemon does not track it.
+	LastSess time.Time `json:"last_session,omitzero"`
 }
 
 // Frontend is one frontend (or the front half of a listen).

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
-	"github.com/halo-lb/halo/internal/proxy"
 	"golang.org/x/sys/unix"
 )
 
@@ -38,7 +37,7 @@ const (
 type Page struct {
 	fe    *haproxy.Frontend
 	uri   string
-	snap  func() proxy.Snapshot
+	snap  func() Snapshot
 	log   *slog.Logger
 	auth  []credential
 	mu    sync.Mutex
@@ -50,9 +49,9 @@ type credential struct{ user, pass []byte }
 
 // NewPage returns the page of fe, whose Stats must be set. snap is called
 // once per request; nil serves an empty snapshot. A nil log discards.
-func NewPage(fe *haproxy.Frontend, snap func() proxy.Snapshot, log *slog.Logger) *Page {
+func NewPage(fe *haproxy.Frontend, snap func() Snapshot, log *slog.Logger) *Page {
 	if snap == nil {
-		snap = func() proxy.Snapshot { return proxy.Snapshot{} }
+		snap = func() Snapshot { return Snapshot{} }
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -243,7 +242,11 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			return
 		}
-		WriteCSV(w, snap) // a write error means the client went away
+		// Without `stats show-legends`, HAProxy's page leaves the
+		// addresses and algorithms out of its CSV; so does halo's.
+		f := AllStats
+		f.HideLegends = true
+		WriteStatCSV(w, snap, f) // a write error means the client went away
 		return
 	}
 	var refresh time.Duration
@@ -257,7 +260,8 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	writeHTML(w, snap, refresh) // a write error means the client went away
+	// A write error means the client went away.
+	WriteHTML(w, snap, HTMLOptions{URI: p.uri, Refresh: refresh})
 }
 
 // options reads the ";"-separated options after the stats URI.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
-	"github.com/halo-lb/halo/internal/proxy"
 )
 
 // statsFrontend is a `listen stats` section bound to a free loopback port.
@@ -29,7 +28,7 @@ func statsFrontend(uri string, refresh time.Duration, auth ...string) *haproxy.F
 // URL ("http://127.0.0.1:port").
 func serve(t *testing.T, fe *haproxy.Frontend) string {
 	t.Helper()
-	p := NewPage(fe, fakeSnapshot, nil)
+	p := NewPage(fe, func() Snapshot { return DemoSnapshot(refNow) }, nil)
 	if err := p.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +91,10 @@ func TestHTMLPageShowsProxiesServersAndStatuses(t *testing.T) {
 		t.Errorf("Content-Type %q, want text/html", ct)
 	}
 	for _, want := range []string{
-		">web<", ">api<", ">w1<", ">w2<", ">b1<", ">api1<",
-		">UP<", ">DOWN<", ">DRAIN<", ">MAINT<", ">no check<", ">OPEN<",
+		">masters<", ">routers<", "<b>master-0</b>", "<b>spare</b>",
+		"2m07s DOWN<", ">no check<", ">OPEN<", "9m00s DRAIN<", "3d04h MAINT<",
 		`class="active_up"`, `class="active_down"`, `class="backup_no_check"`, `class="maintain"`,
-		`class="backend_down"`, ">90000<",
-		`<meta http-equiv="refresh" content="10">`,
+		`<meta http-equiv="refresh" content="10">`, `href="/;csv"`,
 	} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("page lacks %q", want)
@@ -128,7 +126,13 @@ func TestRefreshIsLeftOutWhenUnsetOrRefused(t *testing.T) {
 }
 
 func TestCSVIsServedAfterTheURI(t *testing.T) {
-	want := writeCSV(t, fakeSnapshot())
+	var b strings.Builder
+	legendless := AllStats
+	legendless.HideLegends = true
+	if err := WriteStatCSV(&b, DemoSnapshot(refNow), legendless); err != nil {
+		t.Fatal(err)
+	}
+	want := b.String()
 	tests := []struct{ name, uri, path string }{
 		{"uri / with ;csv", "/", "/;csv"},
 		{"uri / with ;csv;norefresh", "/", "/;csv;norefresh"},
@@ -212,7 +216,7 @@ func TestOnlyGetAndHeadAreAnswered(t *testing.T) {
 }
 
 func TestServeReturnsAfterCancel(t *testing.T) {
-	p := NewPage(statsFrontend("/", 0), func() proxy.Snapshot { return proxy.Snapshot{} }, nil)
+	p := NewPage(statsFrontend("/", 0), func() Snapshot { return Snapshot{} }, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Serve(ctx) }() // Serve listens itself
