@@ -21,7 +21,8 @@ func runCmd(args []string, stderr io.Writer) int {
 	opts := daemon.Options{}
 	fs.StringVar(&opts.HAProxyFile, "f", "", "haproxy.cfg to serve")
 	fs.StringVar(&opts.KeepalivedFile, "k", "", "keepalived.conf to run")
-	fs.StringVar(&opts.Socket, "socket", daemon.DefaultSocket, "control socket path")
+	fs.StringVar(&opts.Socket, "socket", daemon.DefaultSocket, "control socket path (\"\" for none)")
+	fs.StringVar(&opts.Metrics, "metrics", "", "serve Prometheus /metrics on this address (host:port)")
 	debug := fs.Bool("debug", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -34,6 +35,7 @@ func runCmd(args []string, stderr io.Writer) int {
 	if *debug {
 		level = slog.LevelDebug
 	}
+	opts.Version = version
 	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	d, err := daemon.New(opts)

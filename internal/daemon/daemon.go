@@ -2,14 +2,16 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
-	"github.com/halo-lb/halo/internal/config/diag"
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/vrrpd"
 )
 
 // DefaultSocket is where `halo run` serves its control socket and where
@@ -20,162 +22,197 @@ const DefaultSocket = "/run/halo/halo.sock"
 type Options struct {
 	HAProxyFile    string
 	KeepalivedFile string
-	Socket         string
+	Socket         string // halo's own control socket; "" = none
+	Metrics        string // --metrics ADDR: a /metrics listener of its own; "" = none
+	Version        string
 	Log            *slog.Logger // nil = discard
+	// VRRP is the world the VRRP instances act on; the zero value is this
+	// host (raw sockets, netlink). Tests pass fakes (vrrpdtest).
+	VRRP vrrpd.Env
 }
 
-// Daemon is one running halo: proxy, health checks, VRRP instances.
+// Daemon is one running halo: proxy, health checks, VRRP instances,
+// statistics listeners and control sockets, each a part the supervisor
+// runs (Run) and a reload updates in place (Reload).
 type Daemon struct {
-	opts Options
-	log  *slog.Logger
-	ha   *haproxy.Config
-	ka   *keepalived.Config
+	opts  Options
+	log   *slog.Logger
+	start time.Time
+	rate  rateMeter
 
-	mu      sync.Mutex
-	proxy   *proxyPart // nil without haproxy.cfg
-	routers *vrrpPart  // nil without keepalived.conf
+	reloadMu sync.Mutex // one reload at a time
+	mu       sync.Mutex // guards the fields below
+	ha       *haproxy.Config
+	ka       *keepalived.Config
+	proxy    *proxyPart    // nil without haproxy.cfg
+	router   *vrrpd.Router // nil without keepalived.conf
+	web      *webPart
+	ctl      *ctlPart
+	running  bool
+
+	stopping     atomic.Bool
+	reloads      atomic.Int64
+	reloadErrors atomic.Int64
+	lastReload   atomic.Pointer[time.Time]
 }
 
-// New loads and validates the configuration files. Warnings are logged; any
-// error is returned with every diagnostic, as `halo check` prints them.
+// New loads and validates the configuration files and builds every part;
+// it opens no socket. Warnings are logged; any error is returned with every
+// diagnostic, as `halo check` prints them.
 func New(opts Options) (*Daemon, error) {
 	log := opts.Log
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{opts: opts, log: log}
+	d := &Daemon{opts: opts, log: log, start: time.Now()}
 	ha, ka, err := d.load()
 	if err != nil {
 		return nil, err
 	}
 	d.ha, d.ka = ha, ka
+	if ha != nil {
+		if d.proxy, err = newProxyPart(ha, log); err != nil {
+			return nil, err
+		}
+		if err := d.loadServerState(ha); err != nil {
+			log.Warn("server state file not applied", "err", err)
+		}
+	}
+	if ka != nil {
+		if d.router, err = vrrpd.New(ka, opts.VRRP, log); err != nil {
+			return nil, err
+		}
+	}
+	d.web = newWebPart(d.Snapshot, d.nbsrv, log)
+	d.ctl = newCtlPart(d, log)
+	if d.proxy != nil && d.router != nil {
+		d.proxy.onBackend = d.router.SetBackend
+		for _, b := range ha.Backends {
+			d.router.SetBackend(b.Name, d.proxy.BackendUp(b.Name))
+		}
+	}
 	return d, nil
 }
 
-// load reads both files; it never changes d, so a failed reload leaves the
-// running configuration untouched.
-func (d *Daemon) load() (*haproxy.Config, *keepalived.Config, error) {
-	var all diag.List
-	var ha *haproxy.Config
-	var ka *keepalived.Config
-	if d.opts.HAProxyFile != "" {
-		cfg, ds := haproxy.Load(d.opts.HAProxyFile)
-		all = append(all, ds...)
-		ha = cfg
+// nbsrv counts a backend's usable servers, for `monitor fail if { nbsrv(B) lt N }`.
+func (d *Daemon) nbsrv(backend string) int {
+	d.mu.Lock()
+	pp := d.proxy
+	d.mu.Unlock()
+	if pp == nil {
+		return 0
 	}
-	if d.opts.KeepalivedFile != "" {
-		cfg, ds := keepalived.Load(d.opts.KeepalivedFile)
-		all = append(all, ds...)
-		ka = cfg
-	}
-	for _, w := range all {
-		if w.Severity == diag.Warning {
-			d.log.Warn(w.Msg, "file", w.File, "line", w.Line)
+	n := 0
+	for _, b := range pp.proxy.Snapshot().Backends {
+		if b.Name != backend {
+			continue
 		}
-	}
-	if err := all.Err(); err != nil {
-		return nil, nil, err
-	}
-	if ka != nil {
-		if err := checkTrackBackends(ka, ha); err != nil {
-			return nil, nil, err
-		}
-	}
-	return ha, ka, nil
-}
-
-func checkTrackBackends(ka *keepalived.Config, ha *haproxy.Config) error {
-	var out diag.List
-	for _, in := range ka.Instances {
-		for _, tb := range in.TrackBackends {
-			if ha == nil || ha.Backend(tb.Name) == nil {
-				out.Errorf(tb.File, tb.Line, "vrrp_instance %s: track_backend %q names no backend of the haproxy configuration", in.Name, tb.Name)
+		for _, s := range b.Servers {
+			if s.Status == "UP" || s.Status == "no check" {
+				n++
 			}
 		}
 	}
-	return out.Err()
+	return n
 }
 
-// Run serves until ctx is done, then stops gracefully: VRRP masters send
-// priority 0 and release their VIPs, listeners close, connections drain.
+// Run opens every listener, then serves until ctx is done, then stops
+// gracefully: VRRP masters send priority 0 and keep their VIPs until a
+// backup took over, then the proxy stops accepting and drains. A part that
+// fails stops the others; its error is returned.
 func (d *Daemon) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	partCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	d.mu.Lock()
+	if d.running {
+		d.mu.Unlock()
+		return errors.New("daemon already running")
+	}
+	d.running = true
+	d.mu.Unlock()
+
+	// Readiness: every socket is open before anything serves, so a port
+	// that cannot be bound fails the start and nothing half runs.
+	if err := d.listen(); err != nil {
+		return err
+	}
+	sup := newSupervisor(ctx, d.log)
 	// The proxy stops only after the VRRP part has handed its VIPs over,
 	// so clients keep being served until the backup answers for the VIP.
 	proxyCtx, stopProxy := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopProxy()
 	vrrpDone := make(chan struct{})
-	var vrrpOnce sync.Once
-	markVRRPDone := func() { vrrpOnce.Do(func() { close(vrrpDone) }) }
-	defer markVRRPDone()
-	go func() {
-		<-partCtx.Done()
+	if d.router != nil {
+		sup.Go("vrrp", func(ctx context.Context) error {
+			defer close(vrrpDone)
+			return d.router.Run(ctx)
+		})
+	} else {
+		close(vrrpDone)
+	}
+	sup.Go("stop order", func(ctx context.Context) error {
+		<-ctx.Done()
+		d.stopping.Store(true)
 		<-vrrpDone
 		stopProxy()
-	}()
-
+		return nil
+	})
+	if d.proxy != nil {
+		sup.Go("proxy", func(context.Context) error { return d.proxy.Run(proxyCtx) })
+		sup.Go("rate sampler", d.sampleRates)
+	}
+	sup.Go("http listeners", d.web.Run)
+	sup.Go("control sockets", d.ctl.Run)
+	d.log.Info("halo running", "haproxy", d.opts.HAProxyFile, "keepalived", d.opts.KeepalivedFile, "socket", d.opts.Socket)
+	err := sup.Wait()
 	if d.ha != nil {
-		p, err := newProxyPart(d.ha, d.log)
-		if err != nil {
-			return err
+		if serr := d.saveServerState(); serr != nil {
+			d.log.Warn("server state file not written", "err", serr)
 		}
-		d.mu.Lock()
-		d.proxy = p
-		d.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := p.Run(proxyCtx); err != nil {
-				errs <- fmt.Errorf("proxy: %w", err)
-				cancel()
-			}
-		}()
 	}
-	if d.ka == nil {
-		markVRRPDone()
-	} else {
-		v, err := newVRRPPart(d.ka, d.proxy, d.log)
-		if err != nil {
-			markVRRPDone()
-			cancel()
-			wg.Wait()
-			return err
-		}
-		d.mu.Lock()
-		d.routers = v
-		d.mu.Unlock()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer markVRRPDone()
-			if err := v.Run(partCtx); err != nil {
-				errs <- fmt.Errorf("vrrp: %w", err)
-				cancel()
-			}
-		}()
-	}
-	d.log.Info("halo running", "haproxy", d.opts.HAProxyFile, "keepalived", d.opts.KeepalivedFile)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err != nil {
 		return err
 	}
 	d.log.Info("halo stopped")
 	return nil
 }
 
-// Reload re-reads both files. A broken file is reported and changes
-// nothing. Applying a valid new configuration to live listeners and
-// instances without dropping connections is the reload work still to come;
-// until then a valid change is logged as needing a restart.
-func (d *Daemon) Reload() {
-	_, _, err := d.load()
-	if err != nil {
-		d.log.Error("reload refused: configuration has errors, the running one stays", "err", err)
-		return
+// listen opens the sockets of every part; on an error none stays open.
+func (d *Daemon) listen() error {
+	if d.proxy != nil {
+		if err := d.proxy.Listen(); err != nil {
+			return fmt.Errorf("proxy: %w", err)
+		}
 	}
-	d.log.Warn("reload: configuration is valid; in-process apply is not implemented yet, restart halo to use it")
+	closeProxy := func() {
+		if d.proxy != nil {
+			d.proxy.proxy.Close()
+		}
+	}
+	if _, err := d.web.apply(webFrontends(d.ha, d.opts.Metrics)); err != nil {
+		closeProxy()
+		return err
+	}
+	if err := d.ctl.apply(d.ha); err != nil {
+		closeProxy()
+		d.web.apply(nil)
+		return err
+	}
+	return nil
+}
+
+// sampleRates keeps ConnRate and MaxConnRate true between scrapes.
+func (d *Daemon) sampleRates(ctx context.Context) error {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			var cum int64
+			for _, f := range d.proxy.proxy.Snapshot().Frontends {
+				cum += f.Stot
+			}
+			d.rate.observe(now, cum)
+		}
+	}
 }

@@ -4,27 +4,51 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/health"
 	"github.com/halo-lb/halo/internal/proxy"
-	"github.com/halo-lb/halo/internal/stats"
 )
 
-// proxyPart is the haproxy.cfg half: listeners, connections, and one health
-// checker per server with `check`, whose verdicts reach the proxy and any
-// VRRP instance that tracks the backend.
+// proxyPart is the haproxy.cfg half: the proxy and one health checker per
+// server with `check`. Verdicts reach the proxy and, through onBackend,
+// every VRRP instance that tracks a backend.
 type proxyPart struct {
-	cfg      *haproxy.Config
-	log      *slog.Logger
-	proxy    *proxy.Proxy
-	checkers map[string][]*health.Checker // by backend name
-	pages    []*stats.Page                // `listen stats` sections
+	log   *slog.Logger
+	proxy *proxy.Proxy
 
 	mu        sync.Mutex
-	up        map[string]map[string]bool // backend -> server -> usable
-	listeners []func(backend string, up bool)
+	cfg       *haproxy.Config
+	checks    map[serverKey]*check
+	runCtx    context.Context // where checks run once Run started; nil before
+	wg        sync.WaitGroup
+	onBackend func(backend string, up bool) // track_backend; set before Run
+	backendUp map[string]bool
+}
+
+type serverKey struct{ backend, server string }
+
+// check is one running checker and what it was built from, so that a
+// reload keeps it when nothing about the check changed.
+type check struct {
+	c    *health.Checker
+	conf checkConf
+	stop context.CancelFunc // nil until it runs
+}
+
+// checkConf is everything a checker is built from.
+type checkConf struct {
+	backendCheck haproxy.Check
+	timeouts     haproxy.BackendTimeouts
+	server       haproxy.Server
+}
+
+func confOf(b *haproxy.Backend, s *haproxy.Server) checkConf {
+	sc := *s
+	sc.Line, sc.Weight, sc.MaxConn, sc.MaxQueue, sc.Backup = 0, 0, 0, 0, false
+	return checkConf{backendCheck: b.Check, timeouts: b.Timeouts, server: sc}
 }
 
 func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
@@ -32,126 +56,174 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 	if err != nil {
 		return nil, err
 	}
-	pp := &proxyPart{cfg: cfg, log: log, proxy: p, checkers: map[string][]*health.Checker{}, up: map[string]map[string]bool{}}
-	// NewChecker may spend up to a second resolving a name that does not
-	// resolve (the seed's servers): create the checkers in parallel.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, backendUp: map[string]bool{}}
+	pp.reconcileChecks(cfg)
+	return pp, nil
+}
+
+// reconcileChecks makes the checkers match cfg: unchanged ones keep
+// running with their state, changed and new ones are created (and started
+// when the part runs), removed ones stop. It returns one line per change.
+func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
+	want := map[serverKey]checkConf{}
 	for _, b := range cfg.Backends {
-		mu.Lock()
-		pp.up[b.Name] = map[string]bool{}
 		for _, s := range b.Servers {
-			pp.up[b.Name][s.Name] = !s.Disabled
-		}
-		mu.Unlock()
-		for _, s := range b.Servers {
-			if !s.Check || s.Disabled {
-				continue
+			if s.Check {
+				want[serverKey{b.Name, s.Name}] = confOf(b, s)
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := health.NewChecker(b, s, func(up bool, _ string) {
-					pp.serverHealth(b.Name, s.Name, up)
-				}, log)
-				mu.Lock()
-				pp.checkers[b.Name] = append(pp.checkers[b.Name], c)
-				// A checker may start a server DOWN (its name does not resolve).
-				pp.up[b.Name][s.Name] = c.Up()
-				mu.Unlock()
-				if err := p.SetServerHealth(b.Name, s.Name, c.Up()); err != nil {
-					log.Error("health wiring", "err", err)
-				}
-			}()
 		}
 	}
+	pp.mu.Lock()
+	var changes []string
+	var stale []*check
+	var unchecked []serverKey
+	for k, ch := range pp.checks {
+		if c, ok := want[k]; !ok || !reflect.DeepEqual(c, ch.conf) {
+			stale = append(stale, ch)
+			delete(pp.checks, k)
+			if !ok {
+				unchecked = append(unchecked, k)
+				changes = append(changes, fmt.Sprintf("backend %s server %s: health check removed", k.backend, k.server))
+			} else {
+				changes = append(changes, fmt.Sprintf("backend %s server %s: health check changed, restarted", k.backend, k.server))
+			}
+		}
+	}
+	var added []serverKey
+	for k := range want {
+		if pp.checks[k] == nil {
+			added = append(added, k)
+		}
+	}
+	pp.mu.Unlock()
+	for _, ch := range stale {
+		if ch.stop != nil {
+			ch.stop()
+		}
+	}
+	// NewChecker may spend up to a second resolving a name that does not
+	// resolve (the seed's servers): create the checkers in parallel.
+	made := make([]*check, len(added))
+	var wg sync.WaitGroup
+	for i, k := range added {
+		b := cfg.Backend(k.backend)
+		var s *haproxy.Server
+		for _, x := range b.Servers {
+			if x.Name == k.server {
+				s = x
+			}
+		}
+		wg.Go(func() {
+			made[i] = &check{conf: confOf(b, s), c: health.NewChecker(b, s, func(up bool, _ string) {
+				pp.serverHealth(k.backend, k.server, up)
+			}, pp.log)}
+		})
+	}
 	wg.Wait()
-	return pp, nil
+	pp.mu.Lock()
+	pp.cfg = cfg
+	for i, k := range added {
+		pp.checks[k] = made[i]
+		if pp.runCtx != nil {
+			pp.startLocked(made[i])
+		}
+	}
+	pp.mu.Unlock()
+	for _, k := range unchecked {
+		pp.serverHealth(k.backend, k.server, true) // without a check a server is UP
+	}
+	// A checker may start a server DOWN (its name does not resolve).
+	for i, k := range added {
+		pp.serverHealth(k.backend, k.server, made[i].c.Up())
+	}
+	return changes
+}
+
+func (pp *proxyPart) startLocked(ch *check) {
+	ctx, cancel := context.WithCancel(pp.runCtx)
+	ch.stop = cancel
+	pp.wg.Go(func() { ch.c.Run(ctx) })
 }
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
 	// The checker has logged the transition with its reason.
 	if err := pp.proxy.SetServerHealth(backend, server, up); err != nil {
-		pp.log.Error("health wiring", "err", err)
+		pp.log.Debug("health for a server no longer configured", "backend", backend, "server", server, "err", err)
 	}
+	pp.noteBackends()
+}
+
+// noteBackends tells onBackend about every backend whose usability
+// changed (track_backend). A backend is usable while the proxy has a
+// server for it.
+func (pp *proxyPart) noteBackends() {
+	snap := pp.proxy.Snapshot()
+	type change struct {
+		name string
+		up   bool
+	}
+	var changes []change
 	pp.mu.Lock()
-	before := pp.backendUpLocked(backend)
-	pp.up[backend][server] = up
-	after := pp.backendUpLocked(backend)
-	ls := append([]func(string, bool){}, pp.listeners...)
+	for _, b := range snap.Backends {
+		up := b.Status == "UP"
+		if old, ok := pp.backendUp[b.Name]; !ok || old != up {
+			pp.backendUp[b.Name] = up
+			changes = append(changes, change{b.Name, up})
+		}
+	}
+	f := pp.onBackend
 	pp.mu.Unlock()
-	if before != after {
-		for _, l := range ls {
-			l(backend, after)
+	if f != nil {
+		for _, c := range changes {
+			f(c.name, c.up)
 		}
 	}
 }
 
-// BackendUp reports whether at least one server of backend is usable: the
-// meaning of track_backend.
+// BackendUp reports whether a backend has a usable server: the meaning of
+// track_backend.
 func (pp *proxyPart) BackendUp(backend string) bool {
+	pp.noteBackends()
 	pp.mu.Lock()
 	defer pp.mu.Unlock()
-	return pp.backendUpLocked(backend)
+	return pp.backendUp[backend]
 }
 
-func (pp *proxyPart) backendUpLocked(backend string) bool {
-	for _, up := range pp.up[backend] {
-		if up {
-			return true
-		}
+func (pp *proxyPart) checker(backend, server string) *health.Checker {
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if ch := pp.checks[serverKey{backend, server}]; ch != nil {
+		return ch.c
 	}
-	return false
+	return nil
 }
 
-// OnBackendChange registers f to hear every change of BackendUp.
-func (pp *proxyPart) OnBackendChange(f func(backend string, up bool)) {
-	pp.mu.Lock()
-	defer pp.mu.Unlock()
-	pp.listeners = append(pp.listeners, f)
+// apply reloads the proxy in place, then the checkers.
+func (pp *proxyPart) apply(cfg *haproxy.Config) ([]string, error) {
+	changes, err := pp.proxy.Apply(cfg)
+	if err != nil {
+		return nil, err
+	}
+	changes = append(changes, pp.reconcileChecks(cfg)...)
+	pp.noteBackends()
+	return changes, nil
 }
 
-// Run opens the listeners, runs the checks and serves until ctx is done,
-// then drains.
+// Listen opens the proxy's listeners.
+func (pp *proxyPart) Listen() error { return pp.proxy.Listen() }
+
+// Run serves until ctx is done, then drains the connections. The checks
+// run until the proxy has stopped, so a draining server's state stays true.
 func (pp *proxyPart) Run(ctx context.Context) error {
-	if err := pp.proxy.Listen(); err != nil {
-		return err
-	}
-	for _, fe := range pp.cfg.Frontends {
-		if fe.Stats == nil {
-			continue
-		}
-		page := stats.NewPage(fe, pp.proxy.Snapshot, pp.log)
-		if err := page.Listen(); err != nil {
-			pp.proxy.Close()
-			for _, p := range pp.pages {
-				p.Close()
-			}
-			return fmt.Errorf("frontend %q (stats page): %w", fe.Name, err)
-		}
-		pp.pages = append(pp.pages, page)
-	}
-	// Checks keep running while connections drain after ctx is done.
 	checkCtx, stopChecks := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	for _, cs := range pp.checkers {
-		for _, c := range cs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c.Run(checkCtx)
-			}()
-		}
+	pp.mu.Lock()
+	pp.runCtx = checkCtx
+	for _, ch := range pp.checks {
+		pp.startLocked(ch)
 	}
-	for _, page := range pp.pages {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			page.Serve(ctx)
-		}()
-	}
+	pp.mu.Unlock()
 	err := pp.proxy.Serve(ctx)
 	stopChecks()
-	wg.Wait()
+	pp.wg.Wait()
 	return err
 }

@@ -33,18 +33,27 @@ type Checker struct {
 	wake                        chan struct{} // SetPaused tells Run, capacity 1
 	reported                    bool          // the Up value onChange last heard of; Run's goroutine only
 
-	mu     sync.Mutex
-	st     Status
-	reason string // why the effective state is what it is
+	mu      sync.Mutex
+	st      Status
+	reason  string      // why the effective state is what it is
+	newAddr *addrChange // set by SetAddr, applied by Run before the next probe
+}
+
+type addrChange struct {
+	host string
+	port int
 }
 
 // Status is a snapshot of a Checker, for the stats page and `show stat`.
 type Status struct {
 	Up     bool // effective: the health state is UP and the server is not paused
 	Paused bool // in maintenance (`disabled`, or SetPaused(true)): not probed
-	State  State
-	Rise   int
-	Fall   int
+	// Disabled says probing is off (`disable health`): the last verdict
+	// stands until `enable health`.
+	Disabled bool
+	State    State
+	Rise     int
+	Fall     int
 	// Successes and Failures count the latest results of one kind in a row;
 	// one of them is 0.
 	Successes  int
@@ -160,6 +169,23 @@ func (c *Checker) SetPaused(paused bool) {
 	c.mu.Unlock()
 }
 
+// SetEnabled turns probing on or off (`enable|disable health`). While off
+// the server keeps the verdict it had. Safe from any goroutine.
+func (c *Checker) SetEnabled(on bool) {
+	c.mu.Lock()
+	c.st.Disabled = !on
+	c.mu.Unlock()
+}
+
+// SetAddr makes the next probes go to host and, when port is not 0, port
+// (`set server B/S addr`), unless the check has an `addr` of its own. Safe
+// from any goroutine.
+func (c *Checker) SetAddr(host string, port int) {
+	c.mu.Lock()
+	c.newAddr = &addrChange{host, port}
+	c.mu.Unlock()
+}
+
 // setUpLocked recomputes the effective Up from state and pause.
 func (c *Checker) setUpLocked() {
 	up := c.st.State.Up && !c.st.Paused
@@ -190,10 +216,18 @@ func (c *Checker) Run(ctx context.Context) error {
 			}
 		case <-timer.C:
 			c.mu.Lock()
-			paused := c.st.Paused
+			paused, disabled, na := c.st.Paused, c.st.Disabled, c.newAddr
+			c.newAddr = nil
 			c.mu.Unlock()
 			if paused {
 				continue // SetPaused(false) restarts the timer
+			}
+			if na != nil {
+				c.prober.retarget(na.host, na.port)
+			}
+			if disabled {
+				timer.Reset(c.interval(c.Status().State))
+				continue
 			}
 			r, addr := c.prober.probe(ctx)
 			if ctx.Err() != nil {

@@ -37,6 +37,8 @@ type prober struct {
 	last      netip.Addr // last address the host resolved to
 	rbuf      []byte     // response buffer, maxResponse bytes, reused by every probe
 	setupErr  string     // why this server cannot be checked at all, "" if it can
+	ownAddr   bool       // the server line has `addr`: the check host is not the server's
+	ownPort   bool       // the server line has `port`
 }
 
 // step is a tcp-check rule with its regular expression compiled.
@@ -59,10 +61,10 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 		resolver:  net.DefaultResolver,
 	}
 	if s.CheckAddr != "" {
-		p.host = s.CheckAddr
+		p.host, p.ownAddr = s.CheckAddr, true
 	}
 	if s.CheckPort != 0 {
-		p.port = s.CheckPort
+		p.port, p.ownPort = s.CheckPort, true
 	}
 	if p.inter <= 0 {
 		p.inter = DefaultInter
@@ -145,6 +147,17 @@ func (p *prober) probe(ctx context.Context) (Result, netip.AddrPort) {
 // every probe, so that a server whose name did not resolve comes back as
 // soon as it does, and one whose address moved is followed; when a lookup
 // fails, the last good address is kept.
+// retarget points the probes at the server's new address (runtime API);
+// a check `addr` or `port` of its own stays.
+func (p *prober) retarget(host string, port int) {
+	if !p.ownAddr {
+		p.host, p.last = host, netip.Addr{}
+	}
+	if port != 0 && !p.ownPort {
+		p.port = port
+	}
+}
+
 func (p *prober) resolve(ctx context.Context) (netip.Addr, error) {
 	return p.resolveHost(ctx, p.host, true)
 }

@@ -116,7 +116,7 @@ func (c *conn) connect() {
 		c.connectFailed()
 		return
 	}
-	port := s.conf().Port
+	port := s.effectivePort()
 	if port == 0 {
 		port = int(c.localAddr().Port())
 	}

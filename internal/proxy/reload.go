@@ -255,6 +255,7 @@ func (s *server) update(sc *haproxy.Server) bool {
 		changed = true
 	}
 	if old.Port != sc.Port {
+		s.port.Store(0) // the configured port wins over `set server addr ... port`
 		changed = true
 	}
 	if old.Weight != sc.Weight {

@@ -436,7 +436,10 @@ func BenchmarkMetricsOverLoopback2000Servers(b *testing.B) {
 
 type countingWriter int64
 
-func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
 
 func TestBigSnapshotParses(t *testing.T) {
 	mfs := parseMetrics(t, metricsText(t, bigSnapshot(20, 10)))
