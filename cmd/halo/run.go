@@ -21,7 +21,7 @@ func runCmd(args []string, stderr io.Writer) int {
 	opts := daemon.Options{}
 	fs.StringVar(&opts.HAProxyFile, "f", "", "haproxy.cfg to serve")
 	fs.StringVar(&opts.KeepalivedFile, "k", "", "keepalived.conf to run")
-	fs.StringVar(&opts.Socket, "socket", daemon.DefaultSocket, "control socket path (\"\" for none)")
+	fs.StringVar(&opts.Socket, "socket", daemon.DefaultSocket, "control socket, mode 0600, level admin: a path, unix@PATH or ipv4@ADDR:PORT (\"\" for none)")
 	fs.StringVar(&opts.Metrics, "metrics", "", "serve Prometheus /metrics on this address (host:port)")
 	debug := fs.Bool("debug", false, "log at debug level")
 	if err := fs.Parse(args); err != nil {

@@ -34,9 +34,10 @@ type Node interface {
 	// up|stopping|down`) until the next check result changes it.
 	SetServerHealth(backend, server string, up bool) error
 	// SetServerAddr changes where new connections (and checks) go; port 0
-	// keeps the port. It returns HAProxy's one-line report of what changed
-	// ("IP changed from '192.0.2.1' to '192.0.2.2' by 'stats socket
-	// command'") or an error.
+	// keeps the port. It returns HAProxy's report of what changed ("IP
+	// changed from '192.0.2.1' to '192.0.2.2'", "no need to change the
+	// addr, port changed from '80' to '8080'"), or an error wrapping
+	// ErrBadAddr when addr is not an IP address.
 	SetServerAddr(backend, server, addr string, port int) (string, error)
 	// ShutdownSessions resets every live connection of a server.
 	ShutdownSessions(backend, server string) error
@@ -49,4 +50,5 @@ type Node interface {
 var (
 	ErrNoBackend = errors.New("no such backend")
 	ErrNoServer  = errors.New("no such server")
+	ErrBadAddr   = errors.New("invalid address")
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/halo-lb/halo/internal/ctl"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,7 @@ import (
 
 // DefaultSocket is where `halo run` serves its control socket and where
 // `halo status` looks for it.
-const DefaultSocket = "/run/halo/halo.sock"
+const DefaultSocket = ctl.DefaultSocket
 
 // Options say what one halo process runs. Either file may be empty.
 type Options struct {

@@ -132,19 +132,28 @@ func keepalivedConf(priority int) string {
 `, priority)
 }
 
-func newSite(t *testing.T, ha, ka string) *testSite {
+func newSite(t *testing.T, ha, ka string, opts ...func(dir string, o *Options)) *testSite {
 	t.Helper()
-	s := &testSite{t: t, dir: t.TempDir(), vips: &viptest.Fake{}, done: make(chan error, 1)}
+	return newSiteIn(t, t.TempDir(), ha, ka, opts...)
+}
+
+func newSiteIn(t *testing.T, dir, ha, ka string, opts ...func(dir string, o *Options)) *testSite {
+	t.Helper()
+	s := &testSite{t: t, dir: dir, vips: &viptest.Fake{}, done: make(chan error, 1)}
 	s.write(ha, ka)
 	links := &vrrpdtest.Links{}
 	links.Set("eth0", true)
 	bus := &vrrpdtest.Bus{}
-	d, err := New(Options{
+	o := Options{
 		Log:            testLog(t),
 		HAProxyFile:    filepath.Join(s.dir, "haproxy.cfg"),
 		KeepalivedFile: filepath.Join(s.dir, "keepalived.conf"),
 		VRRP:           vrrpd.Env{Network: bus.Host(netip.MustParseAddr("192.0.2.1")), Addresses: s.vips, Announcer: s.vips, Links: links},
-	})
+	}
+	for _, f := range opts {
+		f(s.dir, &o)
+	}
+	d, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

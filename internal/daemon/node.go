@@ -129,7 +129,7 @@ func (d *Daemon) SetServerAddr(backend, server, addr string, port int) (string, 
 	}
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
-		return "", fmt.Errorf("Invalid addr '%s'", addr) // HAProxy's wording
+		return "", fmt.Errorf("%w: %q", ctl.ErrBadAddr, addr)
 	}
 	oldAddr, oldPort, err := pp.proxy.SetServerAddr(backend, server, a, port)
 	if err != nil {
@@ -138,21 +138,20 @@ func (d *Daemon) SetServerAddr(backend, server, addr string, port int) (string, 
 	if c := pp.checker(backend, server); c != nil {
 		c.SetAddr(a.String(), port)
 	}
-	msg := ""
+	// HAProxy's wording, part by part.
+	msg := "no need to change the addr"
 	if oldAddr != a.Unmap() {
 		msg = fmt.Sprintf("IP changed from '%s' to '%s'", addrText(oldAddr), a.Unmap())
 	}
-	if port != 0 && port != oldPort {
-		if msg != "" {
-			msg += ", "
+	if port != 0 {
+		if port == oldPort {
+			msg += ", no need to change the port"
+		} else {
+			msg += fmt.Sprintf(", port changed from '%s' to '%d'", portText(oldPort), port)
 		}
-		msg += fmt.Sprintf("port changed from '%s' to '%d'", portText(oldPort), port)
-	}
-	if msg == "" {
-		return "nothing changed", nil
 	}
 	d.log.Info("runtime API: server address set", "backend", backend, "server", server, "change", msg)
-	return msg + " by 'stats socket command'", nil
+	return msg, nil
 }
 
 func addrText(a netip.Addr) string {

@@ -3,9 +3,7 @@ package daemon
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,7 +164,7 @@ func (d *Daemon) saveServerState() error {
 	snap := d.Snapshot()
 	for _, path := range order {
 		var buf bytes.Buffer
-		if err := writeServersState(&buf, snap, byFile[path]); err != nil {
+		if err := stats.WriteServersState(&buf, snap, byFile[path]); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		tmp := path + ".tmp"
@@ -181,10 +179,4 @@ func (d *Daemon) saveServerState() error {
 		}
 	}
 	return nil
-}
-
-// writeServersState renders the file; the control socket's `show servers
-// state` renderer provides it.
-var writeServersState = func(w io.Writer, s stats.Snapshot, backends []string) error {
-	return errors.New("server state writing is not available")
 }

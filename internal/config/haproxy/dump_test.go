@@ -18,7 +18,7 @@ func dump(c *Config) string {
 		w("  server-state file=%q base=%q -> %q", g.ServerStateFile, g.ServerStateBase, g.StateFile())
 	}
 	for _, s := range g.StatsSockets {
-		w("  stats socket %s mode=%o level=%s line=%d", s.Path, s.Mode, s.Level, s.Line)
+		w("  stats socket %s %s mode=%o level=%s line=%d", s.Network, s.Path, s.Mode, s.Level, s.Line)
 	}
 	for _, f := range c.Frontends {
 		be := "-"

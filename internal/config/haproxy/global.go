@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -107,7 +108,15 @@ func (b *builder) globalLine(l line) {
 func (b *builder) globalStats(l line) {
 	switch sub := l.arg(1); sub {
 	case "socket":
-	case "timeout", "maxconn", "bind-process":
+	case "timeout":
+		d, err := parseTime(l.arg(2))
+		if err != nil {
+			b.errf(l.num, "global: stats timeout: %v", err)
+			return
+		}
+		b.global.StatsTimeout = d
+		return
+	case "maxconn", "bind-process":
 		return
 	default:
 		b.errf(l.num, "global: 'stats %s' is not supported here (the stats page belongs in a listen or frontend section)", sub)
@@ -118,11 +127,28 @@ func (b *builder) globalStats(l line) {
 		b.errf(l.num, "global: 'stats socket' needs a path")
 		return
 	}
-	if strings.Contains(path, "@") || !strings.Contains(path, "/") {
-		b.warnf(l.num, "global: stats socket '%s' is ignored: halo serves its runtime API on UNIX sockets only (give a path)", path)
+	s := StatsSocket{Network: "unix", Path: path, Line: l.num}
+	if pfx, rest, ok := strings.Cut(path, "@"); ok {
+		switch pfx {
+		case "unix":
+			s.Path = rest
+		case "ipv4", "ipv6":
+			ap, err := netip.ParseAddrPort(rest)
+			if err != nil || (pfx == "ipv4") != ap.Addr().Is4() {
+				b.errf(l.num, "global: stats socket '%s': want %s@ADDRESS:PORT", path, pfx)
+				return
+			}
+			s.Network, s.Path = "tcp", ap.String()
+		default:
+			b.warnf(l.num, "global: stats socket '%s' is ignored: halo serves its runtime API on unix@, ipv4@ and ipv6@ addresses and paths", path)
+			return
+		}
+	} else if ap, err := netip.ParseAddrPort(path); err == nil {
+		s.Network, s.Path = "tcp", ap.String()
+	} else if !strings.Contains(path, "/") {
+		b.warnf(l.num, "global: stats socket '%s' is ignored: give a path or ipv4@ADDRESS:PORT", path)
 		return
 	}
-	s := StatsSocket{Path: path, Line: l.num}
 	for i := 3; i < len(l.words); i++ {
 		o := l.words[i]
 		if i+1 >= len(l.words) {
@@ -145,14 +171,31 @@ func (b *builder) globalStats(l line) {
 				return
 			}
 			s.Level = v
-		case "expose-fd", "user", "group", "uid", "gid", "process", "thread", "name", "maxconn", "severity-output":
+		case "user", "group":
+			if o == "user" {
+				s.User = v
+			} else {
+				s.Group = v
+			}
+		case "uid", "gid":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				b.errf(l.num, "global: stats socket %s: want a number, got '%s'", o, v)
+				return
+			}
+			if o == "uid" {
+				s.UID = &n
+			} else {
+				s.GID = &n
+			}
+		case "expose-fd", "process", "thread", "name", "maxconn", "severity-output":
 		default:
 			b.errf(l.num, "global: unknown stats socket option '%s'", o)
 			return
 		}
 	}
 	if s.Level == "" {
-		s.Level = "admin" // halo's default (the file mode guards the socket)
+		s.Level = "operator" // HAProxy's default
 	}
 	b.global.StatsSockets = append(b.global.StatsSockets, s)
 }

@@ -29,7 +29,8 @@ type Global struct {
 	HardStopAfter time.Duration // bound on draining after SIGTERM; 0 = wait for every connection
 	PidFile       string
 	StatsSockets  []StatsSocket
-	Daemon        bool // accepted; halo stays in the foreground (systemd style) and says so
+	StatsTimeout  time.Duration // `stats timeout`: idle limit of a runtime API session; 0 = 10s
+	Daemon        bool          // accepted; halo stays in the foreground (systemd style) and says so
 
 	// Resource limits (limits.go computes what they mean for one host).
 	StrictLimits bool // `strict-limits`, on unless `no strict-limits` (HAProxy 2.6): failing to get the fd limit is fatal
@@ -77,10 +78,15 @@ func (g *Global) StateFile() string {
 // StatsSocket is a `stats socket PATH [mode M] [level L]` line: halo serves
 // its runtime API on it.
 type StatsSocket struct {
-	Path  string
-	Mode  uint32 // file mode, 0 = default (0600)
-	Level string // "user", "operator", "admin" (default)
-	Line  int
+	Network string // "unix", or "tcp" for ipv4@/ipv6@ADDRESS:PORT
+	Path    string // the socket path, or ADDRESS:PORT
+	Mode    uint32 // file mode, 0 = default (0600)
+	Level   string // "user", "operator" (HAProxy's default) or "admin"
+	User    string // owner of the socket file by name ("" = keep)
+	Group   string
+	UID     *int // owner by number; nil = keep
+	GID     *int
+	Line    int
 }
 
 // Frontend is a `frontend` (or the front half of a `listen`).
