@@ -50,6 +50,7 @@ type Daemon struct {
 	web      *webPart
 	ctl      *ctlPart
 	running  bool
+	ready    chan struct{} // closed once every socket is open
 
 	stopping     atomic.Bool
 	reloads      atomic.Int64
@@ -65,7 +66,7 @@ func New(opts Options) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{opts: opts, log: log, start: time.Now()}
+	d := &Daemon{opts: opts, log: log, start: time.Now(), ready: make(chan struct{})}
 	ha, ka, err := d.load()
 	if err != nil {
 		return nil, err
@@ -135,6 +136,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.listen(); err != nil {
 		return err
 	}
+	close(d.ready)
 	sup := newSupervisor(ctx, d.log)
 	// The proxy stops only after the VRRP part has handed its VIPs over,
 	// so clients keep being served until the backup answers for the VIP.
@@ -175,6 +177,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.log.Info("halo stopped")
 	return nil
 }
+
+// Ready is closed once Run has opened every socket (listeners, statistics
+// and control sockets); a start that fails never closes it.
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
 
 // listen opens the sockets of every part; on an error none stays open.
 func (d *Daemon) listen() error {

@@ -162,6 +162,13 @@ func newSiteIn(t *testing.T, dir, ha, ka string, opts ...func(dir string, o *Opt
 	s.cancel = cancel
 	go func() { s.done <- d.Run(ctx) }()
 	t.Cleanup(s.stop)
+	select {
+	case <-d.Ready():
+	case err := <-s.done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the daemon was not ready within 10 s")
+	}
 	return s
 }
 
