@@ -217,3 +217,7 @@ func (n *Node) Pid() int {
 	}
 	return n.cmds[0].Process.Pid
 }
+
+// Dir is the node's directory: its configuration files and, for halo, its
+// control socket halo.sock.
+func (n *Node) Dir() string { return n.dir }

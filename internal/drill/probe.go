@@ -74,7 +74,11 @@ func (p *Prober) Start(h *netlab.Host, target netip.AddrPort) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				h.Do(func() error {
-					p.record(p.once(ctx, target, at))
+					s := p.once(ctx, target, at)
+					if !s.OK && ctx.Err() != nil {
+						return nil // cut short by Stop, not a failure
+					}
+					p.record(s)
 					return nil
 				})
 			}()
