@@ -33,6 +33,8 @@ var rules = []struct {
 	{pkg: "internal/vrrpd", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/track", "internal/vip", "internal/vrouter", "internal/vrrp"}},
 	// The control socket speaks to a Node interface, never to the daemon.
 	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats"}},
+	// logs only formats and sends: it reads the proxy's connection records.
+	{pkg: "internal/logs", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy"}},
 }
 
 func TestDependencyDirection(t *testing.T) {

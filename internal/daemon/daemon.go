@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/halo-lb/halo/internal/ctl"
+	"github.com/halo-lb/halo/internal/logs"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,7 @@ type Daemon struct {
 	router   *vrrpd.Router // nil without keepalived.conf
 	web      *webPart
 	ctl      *ctlPart
+	logs     *logs.Router
 	running  bool
 	ready    chan struct{} // closed once every socket is open
 
@@ -72,17 +74,27 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.ha, d.ka = ha, ka
+	// Every part logs through the router: stderr, and the `log` targets.
+	d.logs = logs.New(log)
+	d.logs.Apply(ha)
+	log = slog.New(d.logs.Handler(log.Handler()))
+	d.log = log
+	fail := func(err error) (*Daemon, error) {
+		d.logs.Apply(nil)
+		return nil, err
+	}
 	if ha != nil {
 		if d.proxy, err = newProxyPart(ha, log); err != nil {
-			return nil, err
+			return fail(err)
 		}
+		d.proxy.proxy.SetConnLogger(d.logs.LogConn)
 		if err := d.loadServerState(ha); err != nil {
 			log.Warn("server state file not applied", "err", err)
 		}
 	}
 	if ka != nil {
 		if d.router, err = vrrpd.New(ka, opts.VRRP, log); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	d.web = newWebPart(d.Snapshot, d.nbsrv, log)
@@ -134,6 +146,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Readiness: every socket is open before anything serves, so a port
 	// that cannot be bound fails the start and nothing half runs.
 	if err := d.listen(); err != nil {
+		d.logs.Apply(nil)
 		return err
 	}
 	close(d.ready)
@@ -164,6 +177,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	sup.Go("http listeners", d.web.Run)
 	sup.Go("control sockets", d.ctl.Run)
+	sup.Go("logs", d.logs.Run)
 	d.log.Info("halo running", "haproxy", d.opts.HAProxyFile, "keepalived", d.opts.KeepalivedFile, "socket", d.opts.Socket)
 	err := sup.Wait()
 	if d.ha != nil {

@@ -61,6 +61,7 @@ func (d *Daemon) Reload() error {
 			}
 		}
 	}
+	d.logs.Apply(ha)
 	d.mu.Lock()
 	d.ha, d.ka = ha, ka
 	d.mu.Unlock()

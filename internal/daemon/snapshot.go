@@ -49,7 +49,7 @@ func (d *Daemon) process() stats.Process {
 		Name: "halo", Version: d.opts.Version, Pid: os.Getpid(), Start: d.start,
 		Nbthread: min(runtime.GOMAXPROCS(0), 8), Node: host,
 		Goroutines: runtime.NumGoroutine(), Stopping: d.stopping.Load(),
-		Reloads: d.reloads.Load(), ReloadErrors: d.reloadErrors.Load(),
+		Reloads: d.reloads.Load(), ReloadErrors: d.reloadErrors.Load(), DroppedLogs: d.logs.Dropped.Load(),
 	}
 	if t := d.lastReload.Load(); t != nil {
 		p.LastReload = *t

@@ -56,7 +56,12 @@ func (r *reactor) accepted(fe *frontend, fd int, src netip.AddrPort) {
 	if fe.be != nil {
 		fe.be.stats.open()
 	}
-	c := &conn{r: r, fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: src}
+	c := &conn{r: r, fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: src, acceptAt: r.now, resetBy: -1}
+	if len(fe.cfg.Logs) > 0 && !fe.cfg.TCPLog {
+		if fn := r.p.connLog.Load(); fn != nil {
+			c.logAccept(*fn)
+		}
+	}
 	// Most clients send at once: try to read before epoll says so, and
 	// pass the bytes on with the connect (conn.early).
 	c.flows[sideClient].ready = true

@@ -58,6 +58,14 @@ type conn struct {
 	timerAt  int64   // when its entry in r.timers fires; 0 = no entry
 	tidx     int32   // position in r.timers while timerAt != 0
 	flows    [2]flow // [0] client→server, [1] server→client
+
+	// For the connection log (connlog.go): reactor times of the accept,
+	// the first connect and the connection to the server; bytes relayed
+	// per direction; the side that reset; the server last connected to.
+	acceptAt, connAt, upAt int64
+	bytes                  [2]int64
+	resetBy                int8
+	lastSrv                *server
 }
 
 // start runs when the reactor receives c from post.
@@ -111,6 +119,10 @@ func (c *conn) assign(avoid *server) {
 func (c *conn) connect() {
 	r, s := c.r, c.srv
 	c.attempts++
+	if c.connAt == 0 {
+		c.connAt = r.now
+	}
+	c.lastSrv = s
 	ap := s.addr.Load()
 	if ap == nil {
 		c.connectFailed()
@@ -185,6 +197,7 @@ func (c *conn) early() {
 
 // up marks the connection to the server established.
 func (c *conn) up() {
+	c.upAt = c.r.now
 	c.state = stUp
 	c.lastAct = c.r.now
 	c.r.arm(c)
@@ -384,6 +397,12 @@ func (c *conn) close(reason string) {
 	if c.reg {
 		c.r.unregister(c)
 	}
+	state := c.state
 	c.state = stClosed
+	if c.fe.cfg.TCPLog && len(c.fe.cfg.Logs) > 0 {
+		if fn := c.r.p.connLog.Load(); fn != nil {
+			c.logEnd(*fn, reason, state)
+		}
+	}
 	c.r.p.connClosed(c, reason)
 }

@@ -46,6 +46,8 @@ type Proxy struct {
 	// addrIsLocal reports whether an address is still on the host; a
 	// test double replaces it.
 	addrIsLocal func(netip.Addr) bool
+
+	connLog atomic.Pointer[func(*ConnLog)] // connlog.go; nil = no connection log
 }
 
 // generation is the configuration the proxy runs now: a reload builds a

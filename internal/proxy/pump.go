@@ -62,6 +62,7 @@ func (c *conn) pump(i int) {
 			case err == unix.EINTR:
 				continue
 			case err != nil:
+				c.resetBy = int8(1 - i) // writing to the other side failed
 				c.abort(reasonReset)
 				return
 			case f.n > 0:
@@ -99,6 +100,7 @@ func (c *conn) pump(i int) {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
+			c.resetBy = int8(i)
 			c.abort(reasonReset)
 			return
 		case n == 0:
@@ -168,6 +170,7 @@ func (f *flow) read(r *reactor, src int) (int, error) {
 
 // count adds n relayed bytes of direction i to every counter concerned.
 func (c *conn) count(i int, n int64) {
+	c.bytes[i] += n
 	if i == sideClient {
 		c.fe.stats.bytesIn.Add(n)
 		c.be.stats.bytesIn.Add(n)

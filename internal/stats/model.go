@@ -51,6 +51,7 @@ type Process struct {
 	LastReload   time.Time `json:"last_reload"`     // zero before the first reload
 	Reloads      int64     `json:"reloads"`         // successful reloads
 	ReloadErrors int64     `json:"reload_errors"`   // reloads refused (broken file)
+	DroppedLogs  int64     `json:"dropped_logs"`    // log lines dropped: a target's queue was full or it could not be reached
 }
 
 // Counters are the traffic counters of a frontend, backend or server,

@@ -101,7 +101,7 @@ func WriteInfo(w io.Writer, s Snapshot) error {
 		{"Listeners", i(int64(p.Listeners))},
 		{"ActivePeers", "0"},
 		{"ConnectedPeers", "0"},
-		{"DroppedLogs", "0"},
+		{"DroppedLogs", i(p.DroppedLogs)},
 		{"BusyPolling", "0"},
 		{"FailedResolutions", "0"},
 		{"TotalBytesOut", i(p.BytesOut)},

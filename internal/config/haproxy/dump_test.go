@@ -20,6 +20,16 @@ func dump(c *Config) string {
 	for _, s := range g.StatsSockets {
 		w("  stats socket %s %s mode=%o level=%s line=%d", s.Network, s.Path, s.Mode, s.Level, s.Line)
 	}
+	logT := func(t LogTarget) string {
+		return fmt.Sprintf("log %s network=%s address=%q format=%s facility=%d level=%d..%d len=%d line=%d",
+			t.Written, t.Network, t.Address, t.Format, t.Facility, t.MinLevel, t.MaxLevel, t.Len, t.Line)
+	}
+	for _, t := range g.Logs {
+		w("  %s", logT(t))
+	}
+	if g.LogTag != "" || g.LogHostname != "" {
+		w("  log-tag=%q log-send-hostname=%q", g.LogTag, g.LogHostname)
+	}
 	for _, f := range c.Frontends {
 		be := "-"
 		if f.DefaultBackend != nil {
@@ -30,6 +40,12 @@ func dump(c *Config) string {
 		for _, bd := range f.Binds {
 			w("  bind %q name=%q freebind=%t v6only=%t v4v6=%t reuseport=%t accept-proxy=%t line=%d",
 				bd.Addr, bd.Name, bd.FreeBind, bd.V6Only, bd.V4V6, bd.ReusePort, bd.AcceptProxy, bd.Line)
+		}
+		if len(f.Logs) > 0 || f.TCPLog || f.DontLogNull {
+			w("  tcplog=%t dontlognull=%t", f.TCPLog, f.DontLogNull)
+			for _, t := range f.Logs {
+				w("    %s", logT(t))
+			}
 		}
 		if s := f.Stats; s != nil {
 			w("  stats uri=%q refresh=%s auth=%q", s.URI, dur(s.Refresh), s.Auth)

@@ -218,7 +218,13 @@ func (b *builder) frontend(p *proxy, backends map[string]*Backend) *Frontend {
 		TimeoutClient:    p.timeouts.client,
 		TimeoutClientFin: p.timeouts.clientFin,
 		Stats:            p.stats,
+		TCPLog:           p.tcplog,
+		DontLogNull:      p.dontLogNull,
 	}
+	if p.logGlobal {
+		fe.Logs = append(fe.Logs, b.global.Logs...)
+	}
+	fe.Logs = append(fe.Logs, p.logs...)
 	for i := range fe.Binds {
 		fe.Binds[i].ReusePort = !b.global.NoReusePort // SO_REUSEPORT unless noreuseport
 	}

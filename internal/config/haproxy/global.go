@@ -9,7 +9,6 @@ import (
 // globalIgnored are global keywords accepted with a warning saying what
 // halo does instead.
 var globalIgnored = map[string]string{
-	"log":            "halo logs to stderr (journald under systemd); the syslog target is not used",
 	"chroot":         "halo does not chroot; confine it with systemd (ProtectSystem=, RootDirectory=)",
 	"user":           "halo does not change user; it needs CAP_NET_ADMIN and CAP_NET_RAW for VRRP",
 	"group":          "halo does not change group",
@@ -27,7 +26,7 @@ var globalIgnored = map[string]string{
 var globalSilent = map[string]bool{
 	"nbthread": true, "cpu-map": true, "ca-base": true, "crt-base": true,
 	"max-spread-checks": true, "node": true, "description": true,
-	"log-send-hostname": true, "log-tag": true, "quiet": true, "zero-warning": true,
+	"quiet": true, "zero-warning": true,
 	"maxsslconn":        true,
 	"ssl-server-verify": true, "ssl-dh-param-file": true, "h1-case-adjust": true,
 	"busy-polling": true, "noepoll": true, "nosplice": true, "nogetaddrinfo": true,
@@ -77,6 +76,19 @@ func (b *builder) globalLine(l line) {
 		g.HardStopAfter = d
 	case kw == "stats":
 		b.globalStats(l)
+	case kw == "log":
+		b.logLine("global", l, &g.Logs, nil)
+	case kw == "log-tag":
+		if len(l.words) != 2 {
+			b.errf(l.num, "global: 'log-tag' needs one word")
+			return
+		}
+		g.LogTag = l.arg(1)
+	case kw == "log-send-hostname":
+		g.LogHostname = "-" // the host's name, looked up when logging
+		if len(l.words) > 1 {
+			g.LogHostname = l.arg(1)
+		}
 	case kw == "setenv" || kw == "presetenv":
 		if len(l.words) != 3 {
 			b.errf(l.num, "global: '%s' needs a name and a value", kw)

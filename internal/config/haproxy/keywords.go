@@ -41,7 +41,7 @@ var proxyKeywords = map[string]proxyKeyword{
 	"load-server-state-from-file": {capDB, false, (*builder).loadStateKw},
 	"server-state-file-name":      {capDB, false, (*builder).stateFileNameKw},
 	// Accepted and without effect on a layer-4 proxy.
-	"log":              {capDFB, false, nil},
+	"log":              {capDFB, false, (*builder).logKw},
 	"log-format":       {capDFB, false, nil},
 	"log-tag":          {capDFB, false, nil},
 	"error-log-format": {capDFB, false, nil},
@@ -99,6 +99,10 @@ func (b *builder) proxyLine(p *proxy, l line) {
 	kw := l.kw()
 	if kw == "no" && l.arg(1) == "option" {
 		b.option(p, line{num: l.num, words: l.words[1:]}, true)
+		return
+	}
+	if kw == "no" && l.arg(1) == "log" && len(l.words) == 2 {
+		p.logs, p.logGlobal = nil, false // forget the inherited targets
 		return
 	}
 	if why, ok := unsupportedKeywords[kw]; ok {

@@ -9,7 +9,7 @@ import (
 // silentOptions are logging and tuning options that need no action from a
 // layer-4 proxy which logs to stderr.
 var silentOptions = map[string]bool{
-	"tcplog": true, "dontlognull": true, "dontlog-normal": true, "log-health-checks": true,
+	"dontlog-normal": true, "log-health-checks": true,
 	"logasap": true, "log-separate-errors": true, "tcp-smart-accept": true,
 	"tcp-smart-connect": true, "splice-auto": true, "splice-request": true,
 	"splice-response": true, "contstats": true, "socket-stats": true,
@@ -87,8 +87,15 @@ func (b *builder) option(p *proxy, l line, neg bool) {
 		p.check.Kind, p.checkLine = CheckTCP, l.num
 	case name == "external-check":
 		b.errf(l.num, "%s: '%s' is not supported: halo runs no external check programs", p.where(), what)
+	case name == "tcplog":
+		p.tcplog = !neg
+	case name == "dontlognull":
+		p.dontLogNull = !neg
 	case silentOptions[name]:
 	case httpOnlyOptions[name]:
+		if name == "httplog" {
+			p.tcplog = !neg // halo relays HTTP as TCP: it logs the TCP line
+		}
 		if neg { // `no option forwardfor` cancels the inherited one
 			p.httpOnly = slices.DeleteFunc(p.httpOnly, func(u httpUse) bool { return u.what == what })
 			return

@@ -53,6 +53,10 @@ type proxy struct {
 	loadStateLine    int
 	stateFileName    string   // `server-state-file-name`
 	failed           []string // keywords of this section whose line had an error
+	logs             []LogTarget
+	logGlobal        bool // `log global`
+	tcplog           bool
+	dontLogNull      bool
 }
 
 // proxyTimeouts are the `timeout` values of a section; 0 = not set.
@@ -94,6 +98,7 @@ func (d *proxy) inherit(kind, name string, n int) *proxy {
 	p.kind, p.name, p.line = kind, name, n
 	p.binds, p.legacyBinds, p.servers, p.failed = nil, false, nil, nil
 	p.acls, p.monitorFail = nil, nil
+	p.logs = slices.Clone(d.logs)
 	p.check.Steps = slices.Clone(d.check.Steps)
 	p.check.HTTP.Rules = slices.Clone(d.check.HTTP.Rules)
 	p.check.HTTP.Headers = slices.Clone(d.check.HTTP.Headers)

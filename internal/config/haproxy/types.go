@@ -30,6 +30,9 @@ type Global struct {
 	PidFile       string
 	StatsSockets  []StatsSocket
 	StatsTimeout  time.Duration // `stats timeout`: idle limit of a runtime API session; 0 = 10s
+	Logs          []LogTarget   // `log` lines: where halo's event lines go (besides stderr)
+	LogTag        string        // `log-tag`; "" = "halo"
+	LogHostname   string        // `log-send-hostname [NAME]`: "" = no host field, "-" = the host's name
 	Daemon        bool          // accepted; halo stays in the foreground (systemd style) and says so
 
 	// Resource limits (limits.go computes what they mean for one host).
@@ -101,6 +104,11 @@ type Frontend struct {
 	TimeoutClient    time.Duration // idle timeout on the client side; 0 = none
 	TimeoutClientFin time.Duration // after the client half-closed; 0 = TimeoutClient
 	Stats            *StatsPage    // non-nil when `stats enable`/`stats uri` is present
+	// Logs are where this frontend's connection lines go (`log global`
+	// and its own `log` lines); none = no connection log.
+	Logs        []LogTarget
+	TCPLog      bool // `option tcplog` (or httplog): one line per connection at its end; else one at accept
+	DontLogNull bool // `option dontlognull`: no line for connections that sent nothing
 	// Monitor is `monitor-uri` with its `monitor fail` rules (mode http
 	// only): halo answers that URI itself, 200 or 503.
 	Monitor *Monitor
