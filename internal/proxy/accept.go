@@ -56,10 +56,14 @@ func (r *reactor) accepted(fe *frontend, fd int, src netip.AddrPort) {
 	if fe.be != nil {
 		fe.be.stats.open()
 	}
-	c := &conn{r: r, fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: src, acceptAt: r.now, resetBy: -1}
-	if len(fe.cfg.Logs) > 0 && !fe.cfg.TCPLog {
+	c := &conn{r: r, fe: fe, be: fe.be, fd: [2]int{fd, -1}, src: src}
+	if len(fe.cfg.Logs) > 0 {
 		if fn := r.p.connLog.Load(); fn != nil {
-			c.logAccept(*fn)
+			if fe.cfg.TCPLog {
+				c.lg = &connLogState{acceptAt: r.now, resetBy: -1}
+			} else {
+				c.logAccept(*fn, r.now)
+			}
 		}
 	}
 	// Most clients send at once: try to read before epoll says so, and

@@ -59,13 +59,9 @@ type conn struct {
 	tidx     int32   // position in r.timers while timerAt != 0
 	flows    [2]flow // [0] client→server, [1] server→client
 
-	// For the connection log (connlog.go): reactor times of the accept,
-	// the first connect and the connection to the server; bytes relayed
-	// per direction; the side that reset; the server last connected to.
-	acceptAt, connAt, upAt int64
-	bytes                  [2]int64
-	resetBy                int8
-	lastSrv                *server
+	// lg is kept only for connections of frontends with a tcplog
+	// (connlog.go); nil otherwise, so that an idle connection stays small.
+	lg *connLogState
 }
 
 // start runs when the reactor receives c from post.
@@ -119,10 +115,12 @@ func (c *conn) assign(avoid *server) {
 func (c *conn) connect() {
 	r, s := c.r, c.srv
 	c.attempts++
-	if c.connAt == 0 {
-		c.connAt = r.now
+	if lg := c.lg; lg != nil {
+		if lg.connAt == 0 {
+			lg.connAt = r.now
+		}
+		lg.srv = s
 	}
-	c.lastSrv = s
 	ap := s.addr.Load()
 	if ap == nil {
 		c.connectFailed()
@@ -197,7 +195,9 @@ func (c *conn) early() {
 
 // up marks the connection to the server established.
 func (c *conn) up() {
-	c.upAt = c.r.now
+	if lg := c.lg; lg != nil {
+		lg.upAt = c.r.now
+	}
 	c.state = stUp
 	c.lastAct = c.r.now
 	c.r.arm(c)
@@ -399,7 +399,7 @@ func (c *conn) close(reason string) {
 	}
 	state := c.state
 	c.state = stClosed
-	if c.fe.cfg.TCPLog && len(c.fe.cfg.Logs) > 0 {
+	if c.lg != nil {
 		if fn := c.r.p.connLog.Load(); fn != nil {
 			c.logEnd(*fn, reason, state)
 		}

@@ -44,23 +44,41 @@ func (p *Proxy) SetConnLogger(fn func(*ConnLog)) {
 // wallClock turns a reactor time (monotonic ns since epoch) into a date.
 func wallClock(mono int64) time.Time { return epoch.Add(time.Duration(mono)) }
 
+// connLogState is what a connection of a tcplog frontend keeps for its
+// line: reactor times of the accept, the first connect and the connection
+// to the server; bytes relayed per direction; the side that reset; the
+// server last tried.
+type connLogState struct {
+	acceptAt, connAt, upAt int64
+	bytes                  [2]int64
+	resetBy                int8
+	srv                    *server
+}
+
+func (c *conn) noteReset(side int) {
+	if c.lg != nil {
+		c.lg.resetBy = int8(side)
+	}
+}
+
 // logAccept reports a connection at its accept when its frontend logs
 // without tcplog.
-func (c *conn) logAccept(fn func(*ConnLog)) {
-	fn(&ConnLog{Accept: true, Frontend: c.fe.cfg.Name, Client: c.src, Local: c.localAddr(), Start: wallClock(c.acceptAt)})
+func (c *conn) logAccept(fn func(*ConnLog), now int64) {
+	fn(&ConnLog{Accept: true, Frontend: c.fe.cfg.Name, Client: c.src, Local: c.localAddr(), Start: wallClock(now)})
 }
 
 // logEnd reports a connection at its end (tcplog).
 func (c *conn) logEnd(fn func(*ConnLog), reason string, state connState) {
-	if c.fe.cfg.DontLogNull && c.bytes[sideClient] == 0 {
+	lg := c.lg
+	if c.fe.cfg.DontLogNull && lg.bytes[sideClient] == 0 {
 		return
 	}
 	now := c.r.now
 	rec := &ConnLog{
-		Frontend: c.fe.cfg.Name, Client: c.src, Start: wallClock(c.acceptAt),
-		Tw: -1, Tc: -1, Tt: time.Duration(now - c.acceptAt),
-		BytesOut: c.bytes[sideServer], BytesIn: c.bytes[sideClient],
-		Term: termination(reason, state, c.resetBy), FeConn: c.fe.stats.cur.Load(),
+		Frontend: c.fe.cfg.Name, Client: c.src, Start: wallClock(lg.acceptAt),
+		Tw: -1, Tc: -1, Tt: time.Duration(now - lg.acceptAt),
+		BytesOut: lg.bytes[sideServer], BytesIn: lg.bytes[sideClient],
+		Term: termination(reason, state, lg.resetBy), FeConn: c.fe.stats.cur.Load(),
 		Retries: max(c.attempts-1, 0),
 	}
 	if g := c.r.p.gate.global; g != nil {
@@ -70,15 +88,15 @@ func (c *conn) logEnd(fn func(*ConnLog), reason string, state connState) {
 		rec.Backend = c.be.conf().Name
 		rec.BeConn = c.be.stats.cur.Load()
 	}
-	if s := c.lastSrv; s != nil {
+	if s := lg.srv; s != nil {
 		rec.Server = s.conf().Name
 		rec.SrvConn = s.stats.cur.Load()
 	}
-	if c.connAt != 0 {
-		rec.Tw = time.Duration(c.connAt - c.acceptAt)
+	if lg.connAt != 0 {
+		rec.Tw = time.Duration(lg.connAt - lg.acceptAt)
 	}
-	if c.upAt != 0 {
-		rec.Tc = time.Duration(c.upAt - c.connAt)
+	if lg.upAt != 0 {
+		rec.Tc = time.Duration(lg.upAt - lg.connAt)
 	}
 	fn(rec)
 }

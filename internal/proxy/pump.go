@@ -62,7 +62,7 @@ func (c *conn) pump(i int) {
 			case err == unix.EINTR:
 				continue
 			case err != nil:
-				c.resetBy = int8(1 - i) // writing to the other side failed
+				c.noteReset(1 - i) // writing to the other side failed
 				c.abort(reasonReset)
 				return
 			case f.n > 0:
@@ -100,7 +100,7 @@ func (c *conn) pump(i int) {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			c.resetBy = int8(i)
+			c.noteReset(i)
 			c.abort(reasonReset)
 			return
 		case n == 0:
@@ -170,7 +170,9 @@ func (f *flow) read(r *reactor, src int) (int, error) {
 
 // count adds n relayed bytes of direction i to every counter concerned.
 func (c *conn) count(i int, n int64) {
-	c.bytes[i] += n
+	if c.lg != nil {
+		c.lg.bytes[i] += n
+	}
 	if i == sideClient {
 		c.fe.stats.bytesIn.Add(n)
 		c.be.stats.bytesIn.Add(n)
