@@ -33,10 +33,11 @@ type Checker struct {
 	wake                        chan struct{} // SetPaused tells Run, capacity 1
 	reported                    bool          // the Up value onChange last heard of; Run's goroutine only
 
-	mu      sync.Mutex
-	st      Status
-	reason  string      // why the effective state is what it is
-	newAddr *addrChange // set by SetAddr, applied by Run before the next probe
+	mu        sync.Mutex
+	st        Status
+	reason    string      // why the effective state is what it is
+	newAddr   *addrChange // set by SetAddr, applied by Run before the next probe
+	localFail bool        // the last probe could not run for a reason of this host (reported once)
 }
 
 type addrChange struct {
@@ -260,8 +261,15 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	c.st.LastCheck = time.Now()
 	c.st.Addr = addr
 	if r.Local {
-		c.log.Warn("check could not run", "reason", r.Reason)
+		if !c.localFail { // reported when it starts and when it ends
+			c.localFail = true
+			c.log.Warn("check could not run", "reason", r.Reason)
+		}
 		return c.st.State // this host's shortage, not the server's fault
+	}
+	if c.localFail {
+		c.localFail = false
+		c.log.Info("check runs again")
 	}
 	if r.OK {
 		c.st.Successes++

@@ -87,6 +87,7 @@ func (p *Proxy) SetServerWeight(backend, srv string, w int) error {
 // resolveLoop resolves servers written as names: at once, then every 30
 // seconds; until a name resolves its server fails every connect attempt.
 func (p *Proxy) resolveLoop(stop <-chan struct{}) {
+	failing := map[*server]bool{}
 	for {
 		for _, b := range p.current().backends {
 			b.mu.Lock()
@@ -99,13 +100,20 @@ func (p *Proxy) resolveLoop(stop <-chan struct{}) {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				as, err := net.DefaultResolver.LookupNetIP(ctx, "ip", s.conf().Host)
 				cancel()
+				// A name that does not resolve is reported when it starts
+				// and when it ends, not at every attempt.
 				if err != nil || len(as) == 0 {
-					if s.addr.Load() == nil {
-						p.log.Warn("server address does not resolve", "backend", b.conf().Name, "server", s.conf().Name, "err", err)
+					if !failing[s] {
+						failing[s] = true
+						p.log.Warn("server address does not resolve; retrying every 30s", "backend", b.conf().Name, "server", s.conf().Name, "host", s.conf().Host, "err", err)
 					}
 					continue
 				}
 				a := as[0].Unmap()
+				if failing[s] {
+					delete(failing, s)
+					p.log.Info("server address resolves again", "backend", b.conf().Name, "server", s.conf().Name, "host", s.conf().Host, "addr", a)
+				}
 				s.addr.Store(&a)
 			}
 		}
