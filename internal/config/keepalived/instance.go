@@ -100,6 +100,12 @@ func (p *parser) parseInstance(b *node, name string) {
 			if c.args(n, 0, 0, "") {
 				in.NoPreempt, raw.nopreempt = true, n
 			}
+		case "accept":
+			c.args(n, 0, 0, "") // halo always accepts the VIPs' traffic on the master
+		case "no_accept":
+			if c.args(n, 0, 0, "") {
+				c.warnf(n, "no_accept is ignored: halo accepts traffic to the VIPs on the master (its own listeners serve them)")
+			}
 		case "preempt":
 			if c.args(n, 0, 0, "") { // the default, written out
 				in.NoPreempt, raw.nopreempt = false, nil

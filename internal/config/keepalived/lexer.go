@@ -90,10 +90,15 @@ func lexLine(s string) (toks []token, unterminated bool) {
 func buildTree(file string, data []byte, d *diag.List) []*node {
 	root := &node{block: true}
 	stack := []*node{root}
-	var open []int // line each open block started on
+	var open []int   // line each open block started on
+	var indents []int // indentation of each open block's line
+	// suspect is the block that most likely lacks its '}': a '}' alone on
+	// its line that lines up with an outer block rather than the innermost.
+	suspect, suspectLine, suspectClose := (*node)(nil), 0, 0
 	lines := strings.Split(string(data), "\n")
 	for i, text := range lines {
 		lineNo := i + 1
+		indent := indentOf(text)
 		toks, unterminated := lexLine(text)
 		if unterminated {
 			d.Errorf(file, lineNo, "unterminated quoted string")
@@ -130,22 +135,53 @@ func buildTree(file string, data []byte, d *diag.List) []*node {
 				}
 				stack = append(stack, n)
 				open = append(open, lineNo)
+				indents = append(indents, indentOf(lines[n.line-1]))
 			case "}":
 				flush()
 				if len(stack) == 1 {
 					d.Errorf(file, lineNo, "'}' without a matching '{'")
 					continue
 				}
+				if top := len(indents) - 1; suspect == nil && len(toks) == 1 && indents[top] > indent {
+					for j := top - 1; j >= 0; j-- {
+						if indents[j] == indent {
+							suspect, suspectLine, suspectClose = stack[len(stack)-1], open[top], lineNo
+							break
+						}
+					}
+				}
 				stack = stack[:len(stack)-1]
 				open = open[:len(open)-1]
+				indents = indents[:len(indents)-1]
 			default:
 				cur = append(cur, t)
 			}
 		}
 		flush()
 	}
+	if len(stack) > 1 && suspect != nil {
+		// Name the block left open, not the outer one the count ends on.
+		d.Errorf(file, suspectLine, "block %q opened here is never closed with '}' (the '}' on line %d lines up with the block around it)", suspect.key(), suspectClose)
+		return root.children
+	}
 	for i := len(stack) - 1; i > 0; i-- {
 		d.Errorf(file, open[i-1], "block %q opened here is never closed with '}'", stack[i].key())
 	}
 	return root.children
+}
+
+// indentOf is the width of a line's leading blanks, a tab counting 8.
+func indentOf(line string) int {
+	n := 0
+	for _, c := range line {
+		switch c {
+		case ' ':
+			n++
+		case '\t':
+			n += 8 - n%8
+		default:
+			return n
+		}
+	}
+	return n
 }

@@ -51,6 +51,25 @@ func TestDiagnostics(t *testing.T) {
 			want: []string{`k.conf:1: error: block "vrrp_instance" opened here is never closed with '}'`},
 		},
 		{
+			name: "an unclosed inner block is named, not the outer one",
+			text: "vrrp_instance VI {\n    interface eth0\n    virtual_router_id 1\n    virtual_ipaddress {\n        192.0.2.1\n}\n",
+			want: []string{`k.conf:4: error: block "virtual_ipaddress" opened here is never closed with '}' (the '}' on line 6 lines up with the block around it)`},
+		},
+		{
+			name: "accept is keepalived's default and halo's behaviour",
+			text: okInstance + " accept\n}\n",
+		},
+		{
+			name: "no_accept is accepted with a warning",
+			text: okInstance + " no_accept\n}\n",
+			want: []string{`k.conf:7: warning: vrrp_instance VI: no_accept is ignored: halo accepts traffic to the VIPs on the master (its own listeners serve them)`},
+		},
+		{
+			name: "the killall warning uses the track_script weight override",
+			text: "vrrp_script chk {\n script \"killall -0 haproxy\"\n}\n" + okInstance + " track_script {\n  chk weight 2\n }\n}\n",
+			want: []string{`k.conf:1: warning: vrrp_script chk: "killall -0 haproxy" looks for an haproxy process; with halo as the proxy none runs, so it fails (in vrrp_instance VI with weight 2: its +2 is never added); use track_backend { BACKEND } in the vrrp_instance to follow the backends' health instead`},
+		},
+		{
 			name: "an unknown keyword is an error at its line",
 			text: okInstance + " frobnicate 3\n}\n",
 			want: []string{`k.conf:7: error: vrrp_instance VI: unknown keyword "frobnicate" in vrrp_instance`},

@@ -43,9 +43,24 @@ func (p *parser) checkHAProxyProcessScripts() {
 		}
 		switch filepath.Base(argv[0]) {
 		case "killall", "pidof", "pgrep", "pkill":
-			p.d.Warnf(s.File, s.Line, "vrrp_script %s: %q looks for an haproxy process; with halo as the proxy none runs, so it fails (with weight %d: %s); use track_backend { BACKEND } in the vrrp_instance to follow the backends' health instead",
-				name, s.Command, s.Weight, weightEffect(s.Weight))
+		default:
+			continue
 		}
+		// The weight that matters is the one in force where the script is
+		// tracked: a `track_script { NAME weight N }` overrides the script's.
+		var effects []string
+		for _, in := range p.cfg.Instances {
+			for _, ts := range in.TrackScripts {
+				if ts.Name == name && ts.HasWeight {
+					effects = append(effects, fmt.Sprintf("in vrrp_instance %s with weight %d: %s", in.Name, ts.Weight, weightEffect(ts.Weight)))
+				}
+			}
+		}
+		if len(effects) == 0 {
+			effects = []string{fmt.Sprintf("with weight %d: %s", s.Weight, weightEffect(s.Weight))}
+		}
+		p.d.Warnf(s.File, s.Line, "vrrp_script %s: %q looks for an haproxy process; with halo as the proxy none runs, so it fails (%s); use track_backend { BACKEND } in the vrrp_instance to follow the backends' health instead",
+			name, s.Command, strings.Join(effects, "; "))
 	}
 }
 
