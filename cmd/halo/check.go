@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/diag"
@@ -50,6 +51,10 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		all = append(all, d...)
 		if cfg != nil {
 			all = append(all, checkTrackBackends(cfg, hacfg, *hapath != "")...)
+			all = append(all, keepalived.OnHost(cfg, func(name string) bool {
+				_, err := net.InterfaceByName(name)
+				return err == nil
+			})...)
 		}
 		if *peer != "" {
 			pcfg, pd := keepalived.Load(*peer)

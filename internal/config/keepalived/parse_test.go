@@ -269,3 +269,17 @@ func TestV3ExamplePairIsClean(t *testing.T) {
 		t.Errorf("VI_6 family %d version %d advert %s", v6.Family(), v6.Version, v6.AdvertInt)
 	}
 }
+
+func TestOnHostWarnsAboutMissingInterfaces(t *testing.T) {
+	cfg, d := Parse("k.conf", []byte(okInstance+" track_interface {\n  eth9\n }\n}\n"))
+	if d.HasErrors() {
+		t.Fatal(d)
+	}
+	got := OnHost(cfg, func(name string) bool { return name == "eth0" })
+	if len(got) != 1 || got.HasErrors() || !strings.Contains(got[0].String(), `tracked interface "eth9" does not exist`) {
+		t.Fatalf("OnHost: %v", got)
+	}
+	if got := OnHost(cfg, func(string) bool { return false }); len(got) != 2 || got[0].Line != 1 {
+		t.Fatalf("OnHost without interfaces: %v", got)
+	}
+}
