@@ -17,6 +17,7 @@ type Env struct {
 	Network   Network
 	Addresses Addresses
 	Announcer Announcer
+	Routes    Routes
 	Links     Links
 	// Exec runs a tracking script once and reports its result; nil runs
 	// the command as a process (track.Script's default).
@@ -67,13 +68,16 @@ func (e Env) withDefaults() Env {
 	if e.Network == nil {
 		e.Network = hostNetwork{}
 	}
-	if e.Addresses == nil || e.Announcer == nil {
+	if e.Addresses == nil || e.Announcer == nil || e.Routes == nil {
 		m := vip.NewManager(nil)
 		if e.Addresses == nil {
 			e.Addresses = m
 		}
 		if e.Announcer == nil {
 			e.Announcer = m
+		}
+		if e.Routes == nil {
+			e.Routes = m
 		}
 	}
 	if e.Links == nil {

@@ -120,6 +120,12 @@ func (r *Router) Reload(cfg *keepalived.Config) ([]string, error) {
 		in.apply()
 	}
 	if running {
+		next := staticRouting(cfg)
+		r.mu.Lock()
+		held := r.static
+		r.static = next
+		r.mu.Unlock()
+		r.applyRouting(held, next, "static")
 		for _, in := range starts {
 			r.startInstance(in)
 		}

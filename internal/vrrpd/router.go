@@ -40,6 +40,7 @@ type Router struct {
 	groups     []*syncGroup
 	listeners  []Listener
 	trackerCtx context.Context // where scripts started by a reload run
+	static     routing         // static_ipaddress, static_routes, static_rules on the host
 }
 
 // New prepares a Router for cfg; it opens nothing. A nil log discards.
@@ -144,6 +145,21 @@ func (r *Router) Run(ctx context.Context) error {
 		ic, _, _ := in.config()
 		in.vips.cleanup(ic)
 	}
+	r.mu.Lock()
+	cfg := r.cfg
+	r.mu.Unlock()
+	next := staticRouting(cfg)
+	r.applyRouting(routing{}, next, "static")
+	r.mu.Lock()
+	r.static = next
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		held := r.static
+		r.static = routing{}
+		r.mu.Unlock()
+		r.applyRouting(held, routing{}, "static")
+	}()
 	r.primeLinks()
 	r.primeScripts(ctx)
 	if err := r.openConns(); err != nil {

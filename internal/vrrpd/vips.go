@@ -18,6 +18,7 @@ type vipHolder struct {
 
 	mu       sync.Mutex
 	held     []vip.Address // what take added, so release removes the same
+	virtual  routing       // the virtual_routes and virtual_rules take added
 	announce context.CancelFunc
 	wg       sync.WaitGroup // the announcing goroutine
 }
@@ -34,8 +35,11 @@ func (h *vipHolder) take() {
 			h.in.log.Error("adding VIP", "vip", a.Prefix, "err", err)
 		}
 	}
+	virt := virtualRouting(ic)
+	h.in.r.applyRouting(routing{}, virt, "virtual "+ic.Name)
 	h.mu.Lock()
 	h.held = addrs
+	h.virtual = virt
 	h.mu.Unlock()
 	h.startAnnouncing(addrs, planOf(ic, h.in.r.global()))
 }
@@ -44,9 +48,10 @@ func (h *vipHolder) take() {
 func (h *vipHolder) release(why string) {
 	h.stopAnnouncing()
 	h.mu.Lock()
-	addrs := h.held
-	h.held = nil
+	addrs, virt := h.held, h.virtual
+	h.held, h.virtual = nil, routing{}
 	h.mu.Unlock()
+	h.in.r.applyRouting(virt, routing{}, "virtual "+h.in.name)
 	for _, a := range addrs {
 		if err := h.in.r.env.Addresses.Delete(a); err != nil {
 			h.in.log.Error("removing VIP", "vip", a.Prefix, "reason", why, "err", err)
@@ -95,7 +100,11 @@ func (h *vipHolder) update(ic *keepalived.Instance, g keepalived.GlobalDefs) {
 	}
 	h.mu.Lock()
 	h.held = next
+	oldVirt := h.virtual
+	h.virtual = virtualRouting(ic)
+	newVirt := h.virtual
 	h.mu.Unlock()
+	h.in.r.applyRouting(oldVirt, newVirt, "virtual "+ic.Name)
 	if len(added) > 0 {
 		p := planOf(ic, g)
 		ctx := h.in.r.ctx

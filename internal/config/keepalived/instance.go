@@ -100,6 +100,10 @@ func (p *parser) parseInstance(b *node, name string) {
 			if c.args(n, 0, 0, "") {
 				in.NoPreempt, raw.nopreempt = true, n
 			}
+		case "virtual_routes":
+			in.VirtualRoutes = append(in.VirtualRoutes, parseRoutes(c, n)...)
+		case "virtual_rules":
+			in.VirtualRules = append(in.VirtualRules, parseRules(c, n)...)
 		case "accept":
 			c.args(n, 0, 0, "") // halo always accepts the VIPs' traffic on the master
 		case "no_accept":

@@ -90,7 +90,7 @@ func lexLine(s string) (toks []token, unterminated bool) {
 func buildTree(file string, data []byte, d *diag.List) []*node {
 	root := &node{block: true}
 	stack := []*node{root}
-	var open []int   // line each open block started on
+	var open []int    // line each open block started on
 	var indents []int // indentation of each open block's line
 	// suspect is the block that most likely lacks its '}': a '}' alone on
 	// its line that lines up with an outer block rather than the innermost.

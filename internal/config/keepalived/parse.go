@@ -73,6 +73,12 @@ func (p *parser) parseTree(nodes []*node) {
 			if name, ok := p.sectionName(n); ok {
 				p.parseSyncGroup(n, name)
 			}
+		case "static_ipaddress":
+			p.cfg.StaticAddresses = append(p.cfg.StaticAddresses, parseStaticAddresses(checker{d: p.d, prefix: "static_ipaddress: "}, n)...)
+		case "static_routes":
+			p.cfg.StaticRoutes = append(p.cfg.StaticRoutes, parseRoutes(checker{d: p.d, prefix: "static_routes: "}, n)...)
+		case "static_rules":
+			p.cfg.StaticRules = append(p.cfg.StaticRules, parseRules(checker{d: p.d, prefix: "static_rules: "}, n)...)
 		default:
 			top.unknown("the top level", n)
 		}

@@ -15,6 +15,11 @@ type Config struct {
 	Scripts    map[string]*Script // vrrp_script blocks by name
 	Instances  []*Instance        // in file order
 	SyncGroups []*SyncGroup       // in file order
+	// Set while halo runs, whatever the VRRP state: static_ipaddress,
+	// static_routes and static_rules.
+	StaticAddresses []VIP
+	StaticRoutes    []Route
+	StaticRules     []Rule
 }
 
 // Instance returns the vrrp_instance named name, or nil.
@@ -108,6 +113,8 @@ type Instance struct {
 	// invalid (zero) = the interface's primary address. keepalived treats
 	// mcast_src_ip and unicast_src_ip as one setting: SrcIP returns that.
 	MulticastSrcIP  netip.Addr
+	VirtualRoutes   []Route // virtual_routes: on the host while MASTER, like the VIPs
+	VirtualRules    []Rule  // virtual_rules: likewise
 	TrackScripts    []TrackScript
 	TrackInterfaces []Track
 	TrackBackends   []Track // halo: backends of the haproxy config; up = at least one server UP

@@ -27,6 +27,8 @@ type Fake struct {
 	held  map[string]vip.Address // by String()
 	calls []Call
 	Err   error
+
+	routing map[string]bool // routes and rules present, by description
 }
 
 func (f *Fake) record(c Call) error {
@@ -102,3 +104,51 @@ func (f *Fake) Held() []string {
 // key identifies an address as the kernel does: address, prefix length and
 // interface.
 func key(a vip.Address) string { return a.Prefix.String() + "%" + a.Dev }
+
+// AddRoute records r as present.
+func (f *Fake) AddRoute(r vip.Route) error {
+	return f.setRouting("route add", "route "+r.String(), true)
+}
+
+// DeleteRoute records r as gone.
+func (f *Fake) DeleteRoute(r vip.Route) error {
+	return f.setRouting("route delete", "route "+r.String(), false)
+}
+
+// AddRule records r as present.
+func (f *Fake) AddRule(r vip.Rule) error { return f.setRouting("rule add", "rule "+r.String(), true) }
+
+// DeleteRule records r as gone.
+func (f *Fake) DeleteRule(r vip.Rule) error {
+	return f.setRouting("rule delete", "rule "+r.String(), false)
+}
+
+func (f *Fake) setRouting(op, what string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Op: op, Addr: what}); err != nil {
+		return err
+	}
+	if f.routing == nil {
+		f.routing = map[string]bool{}
+	}
+	if on {
+		f.routing[what] = true
+	} else {
+		delete(f.routing, what)
+	}
+	return nil
+}
+
+// Routing lists the routes and rules present, sorted ("route 198.51.100.0/24
+// via 192.0.2.1 dev eth0", "rule from all to ... table 100").
+func (f *Fake) Routing() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for k := range f.routing {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
