@@ -26,6 +26,8 @@ type proxyPart struct {
 	wg        sync.WaitGroup
 	onBackend func(backend string, up bool) // track_backend; set before Run
 	backendUp map[string]bool
+	agents    map[serverKey]*agentRun // agents.go
+	agentDown map[serverKey]bool      // the agent said down: DOWN whatever the check says
 }
 
 type serverKey struct{ backend, server string }
@@ -58,6 +60,7 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 	}
 	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, backendUp: map[string]bool{}}
 	pp.reconcileChecks(cfg)
+	pp.reconcileAgents(cfg)
 	return pp, nil
 }
 
@@ -146,6 +149,11 @@ func (pp *proxyPart) startLocked(ch *check) {
 }
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
+	pp.mu.Lock()
+	if pp.agentDown[serverKey{backend, server}] {
+		up = false // its agent said down
+	}
+	pp.mu.Unlock()
 	// The checker has logged the transition with its reason.
 	if err := pp.proxy.SetServerHealth(backend, server, up); err != nil {
 		pp.log.Debug("health for a server no longer configured", "backend", backend, "server", server, "err", err)
@@ -205,6 +213,7 @@ func (pp *proxyPart) apply(cfg *haproxy.Config) ([]string, error) {
 		return nil, err
 	}
 	changes = append(changes, pp.reconcileChecks(cfg)...)
+	pp.reconcileAgents(cfg)
 	pp.noteBackends()
 	return changes, nil
 }
@@ -220,6 +229,9 @@ func (pp *proxyPart) Run(ctx context.Context) error {
 	pp.runCtx = checkCtx
 	for _, ch := range pp.checks {
 		pp.startLocked(ch)
+	}
+	for _, ar := range pp.agents {
+		pp.startAgentLocked(ar)
 	}
 	pp.mu.Unlock()
 	err := pp.proxy.Serve(ctx)
