@@ -38,6 +38,13 @@ func TestInteropWithKeepalived(t *testing.T) {
 					return startNode(t, s, node, drill.NodeSpec{Kind: kind, Keepalived: pc.pair.Keepalived(node)})
 				}
 				master := start(0, rc.master)
+				// The backup starts once the master holds the VIP: started
+				// together, both leave their startup wait at about the
+				// same moment and both hold the VIP for one advert, which
+				// is VRRP, not a fault of either.
+				if _, err := drill.WaitAddr(s.LB1, vip, true, 5*time.Second); err != nil {
+					t.Fatal(err)
+				}
 				start(1, rc.backup)
 				waitHolder(t, s, vip, s.LB1, 5*time.Second)
 				// The backup must really be listening and agreeing: the
