@@ -86,3 +86,21 @@ func FuzzParseAgentReply(f *testing.F) {
 		}
 	})
 }
+
+func TestSpreadChecksDrawsWithinTheShare(t *testing.T) {
+	d := time.Second
+	lo, hi := d, d
+	for i := 0; i < 2000; i++ {
+		v := spreadInterval(d, 20)
+		if v < 800*time.Millisecond || v > 1200*time.Millisecond {
+			t.Fatalf("spread 20%% of 1s gave %v", v)
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if hi-lo < 300*time.Millisecond {
+		t.Fatalf("draws between %v and %v: not spread", lo, hi)
+	}
+	if spreadInterval(d, 0) != d {
+		t.Fatal("spread 0 changed the interval")
+	}
+}

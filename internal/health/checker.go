@@ -37,6 +37,7 @@ type Checker struct {
 	st        Status
 	reason    string      // why the effective state is what it is
 	newAddr   *addrChange // set by SetAddr, applied by Run before the next probe
+	spread    int         // global spread-checks: ± this % of randomness on every interval
 	localFail bool        // the last probe could not run for a reason of this host (reported once)
 }
 
@@ -85,6 +86,7 @@ func NewChecker(b *haproxy.Backend, s *haproxy.Server, onChange func(up bool, re
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Checker{
+		spread:    b.Check.SpreadChecks,
 		rise:      max(s.Rise, 1),
 		fall:      max(s.Fall, 1),
 		inter:     s.Inter,
@@ -249,7 +251,21 @@ func (c *Checker) firstDelay() time.Duration {
 }
 
 func (c *Checker) interval(s State) time.Duration {
-	return s.Interval(c.rise, c.fall, c.inter, c.fastInter, c.downInter)
+	d := s.Interval(c.rise, c.fall, c.inter, c.fastInter, c.downInter)
+	return spreadInterval(d, c.spread)
+}
+
+// spreadInterval draws d ± pct % (global spread-checks), so that checks
+// started together drift apart instead of hitting servers in bursts.
+func spreadInterval(d time.Duration, pct int) time.Duration {
+	if pct <= 0 || d <= 0 {
+		return d
+	}
+	span := int64(d) * int64(pct) / 100
+	if span <= 0 {
+		return d
+	}
+	return d - time.Duration(span) + time.Duration(rand.Int64N(2*span+1))
 }
 
 // apply records a probe's result and returns the new state.
