@@ -36,6 +36,7 @@ func runCmd(args []string, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	opts.Version = version
+	opts.ApplyFDLimit = true
 	opts.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	d, err := daemon.New(opts)

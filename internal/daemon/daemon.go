@@ -25,9 +25,13 @@ type Options struct {
 	HAProxyFile    string
 	KeepalivedFile string
 	Socket         string // halo's own control socket; "" = none
-	Metrics        string // --metrics ADDR: a /metrics listener of its own; "" = none
-	Version        string
-	Log            *slog.Logger // nil = discard
+	// ApplyFDLimit sets the process's RLIMIT_NOFILE to the plan (ulimit-n,
+	// or what maxconn needs) before opening sockets: `halo run` does; tests
+	// running a daemon in their own process leave their limit alone.
+	ApplyFDLimit bool
+	Metrics      string // --metrics ADDR: a /metrics listener of its own; "" = none
+	Version      string
+	Log          *slog.Logger // nil = discard
 	// VRRP is the world the VRRP instances act on; the zero value is this
 	// host (raw sockets, netlink). Tests pass fakes (vrrpdtest).
 	VRRP vrrpd.Env
@@ -199,6 +203,16 @@ func (d *Daemon) Ready() <-chan struct{} { return d.ready }
 // listen opens the sockets of every part; on an error none stays open.
 func (d *Daemon) listen() error {
 	if d.proxy != nil {
+		// The file descriptor limit the plan was made for (ulimit-n, or
+		// what maxconn needs), set before any socket opens, as HAProxy does.
+		if plan := d.proxy.proxy.FDPlan(); plan.UlimitN > 0 && d.opts.ApplyFDLimit {
+			if err := haproxy.RaiseFDLimit(plan); err != nil {
+				if d.ha.Global.StrictLimits {
+					return fmt.Errorf("file descriptor limit: %w (strict-limits)", err)
+				}
+				d.log.Warn("file descriptor limit not set", "want", plan.UlimitN, "err", err)
+			}
+		}
 		if err := d.proxy.Listen(); err != nil {
 			return fmt.Errorf("proxy: %w", err)
 		}
