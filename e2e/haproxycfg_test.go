@@ -48,7 +48,7 @@ func TestExampleHAProxyConfigsRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := &drill.Site{Lab: lab, Dir: t.TempDir()}
-			n, err := s.Start(h, drill.NodeSpec{Kind: drill.Halo, HaloBinary: testutil.HaloBinary(t), HAProxy: string(text)})
+			n, err := s.Start(h, drill.NodeSpec{Kind: drill.Halo, HaloBinary: testutil.HaloBinary(t), HAProxy: isolate(string(text), s.Dir)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -23,7 +23,7 @@ var ErrNotRunning = errors.New("halo is not running")
 // socket` write it: a path, unix@PATH, ipv4@ADDR:PORT, ipv6@[ADDR]:PORT or
 // ADDR:PORT.
 func ParseAddress(s string) (network, address string, err error) {
-	if pfx, rest, ok := strings.Cut(s, "@"); ok {
+	if pfx, rest, ok := strings.Cut(s, "@"); ok && !strings.HasPrefix(s, "/") { // a path may hold an @
 		switch pfx {
 		case "unix":
 			return "unix", rest, nil

@@ -609,3 +609,22 @@ func TestSplitCommands(t *testing.T) {
 		t.Fatalf("got %q want %q", got, want)
 	}
 }
+
+func TestParseAddress(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"/run/halo/halo.sock":     {"unix", "/run/halo/halo.sock"},
+		"/run/halo@a/halo.sock":   {"unix", "/run/halo@a/halo.sock"}, // a systemd instance's directory
+		"unix@/run/x.sock":        {"unix", "/run/x.sock"},
+		"ipv4@127.0.0.1:9999":     {"tcp", "127.0.0.1:9999"},
+		"ipv6@[2001:db8::1]:9999": {"tcp", "[2001:db8::1]:9999"},
+		"127.0.0.1:9999":          {"tcp", "127.0.0.1:9999"},
+	} {
+		n, a, err := ParseAddress(in)
+		if err != nil || n != want[0] || a != want[1] {
+			t.Errorf("%q: %s %s %v", in, n, a, err)
+		}
+	}
+	if _, _, err := ParseAddress("tcp@x:1"); err == nil {
+		t.Error("tcp@ accepted")
+	}
+}

@@ -140,7 +140,7 @@ func (b *builder) globalStats(l line) {
 		return
 	}
 	s := StatsSocket{Network: "unix", Path: path, Line: l.num}
-	if pfx, rest, ok := strings.Cut(path, "@"); ok {
+	if pfx, rest, ok := strings.Cut(path, "@"); ok && !strings.HasPrefix(path, "/") { // a path may hold an @ (/run/halo@a/)
 		switch pfx {
 		case "unix":
 			s.Path = rest

@@ -82,3 +82,10 @@ backend b
 		t.Errorf("frontend c: %+v tcplog=%t", c.Logs, c.TCPLog)
 	}
 }
+
+func TestStatsSocketPathMayHoldAnAt(t *testing.T) {
+	cfg, diags := Parse("t.cfg", []byte("global\n    stats socket /run/halo@a/admin.sock level admin\n"))
+	if len(diags) != 0 || len(cfg.Global.StatsSockets) != 1 || cfg.Global.StatsSockets[0].Path != "/run/halo@a/admin.sock" {
+		t.Fatalf("%v %+v", diags, cfg.Global.StatsSockets)
+	}
+}
