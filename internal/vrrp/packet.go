@@ -79,9 +79,10 @@ type Packet struct {
 }
 
 // is6 reports whether p carries IPv6 addresses. A packet without
-// addresses counts as IPv4.
+// addresses counts as IPv4. An IPv4-mapped IPv6 address (::ffff:a.b.c.d)
+// is IPv6 here: the family comes from the packet, where it took 16 bytes.
 func (p *Packet) is6() bool {
-	return len(p.Addresses) > 0 && p.Addresses[0].Unmap().Is6()
+	return len(p.Addresses) > 0 && p.Addresses[0].Is6()
 }
 
 // addrLen is the size of one address in p.
@@ -111,7 +112,6 @@ func (p *Packet) validate() error {
 		return errors.New("vrrp version 2 carries only ipv4 addresses")
 	}
 	for _, a := range p.Addresses {
-		a = a.Unmap()
 		if !a.IsValid() || a.Is6() != is6 {
 			return fmt.Errorf("vrrp address %v: all addresses must be valid and of one family", a)
 		}
@@ -172,9 +172,9 @@ func (p *Packet) MarshalBinary() ([]byte, error) {
 	}
 	// b[6:8], the checksum, stays zero.
 	n := headerLen
+	is6 := p.is6()
 	for _, a := range p.Addresses {
-		a = a.Unmap()
-		if a.Is4() {
+		if !is6 {
 			a4 := a.As4()
 			n += copy(b[n:], a4[:])
 		} else {

@@ -315,3 +315,25 @@ func TestCheckAuth(t *testing.T) {
 		})
 	}
 }
+
+// A VRRPv3 advert over IPv6 may carry an IPv4-mapped address: it is
+// 16 bytes on the wire and stays 16 bytes when written back.
+func TestIPv4MappedAddressKeepsItsFamily(t *testing.T) {
+	p := Packet{Version: 3, Type: TypeAdvertisement, VRID: 1, Priority: 100, MaxAdvertInt: 100,
+		Addresses: []netip.Addr{netip.MustParseAddr("::ffff:192.0.2.1")}}
+	b, err := p.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != headerLen+16 {
+		t.Fatalf("%d bytes, want %d", len(b), headerLen+16)
+	}
+	var q Packet
+	if err := q.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	out, err := q.MarshalBinary()
+	if err != nil || !bytes.Equal(out, b) {
+		t.Fatalf("round trip: %x, %v; want %x", out, err, b)
+	}
+}
