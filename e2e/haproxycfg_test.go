@@ -59,25 +59,7 @@ func TestExampleHAProxyConfigsRun(t *testing.T) {
 				}
 			})
 			for _, port := range tc.ports {
-				addr := fmt.Sprintf("198.51.100.1:%d", port)
-				var lastErr error
-				deadline := time.Now().Add(5 * time.Second)
-				for time.Now().Before(deadline) {
-					lastErr = h.Do(func() error {
-						c, err := net.DialTimeout("tcp", addr, time.Second)
-						if err == nil {
-							c.Close()
-						}
-						return err
-					})
-					if lastErr == nil {
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-				if lastErr != nil {
-					t.Errorf("nothing listens on %s: %v", addr, lastErr)
-				}
+				waitListening(t, h, fmt.Sprintf("198.51.100.1:%d", port), false)
 			}
 			if tc.stats != "" {
 				var body []byte

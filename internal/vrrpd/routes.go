@@ -54,47 +54,26 @@ type routing struct {
 func (r *Router) applyRouting(from, to routing, what string) {
 	env := r.env
 	// Rules first out and last in: they may point at tables the routes fill.
-	for _, x := range from.rules {
-		if !slices.Contains(to.rules, x) {
-			if err := env.Routes.DeleteRule(x); err != nil {
-				r.log.Error("removing rule", "set", what, "err", err)
-			}
+	each(from.rules, to.rules, func(x vip.Rule) { r.logErr("removing rule", what, env.Routes.DeleteRule(x)) })
+	each(from.routes, to.routes, func(x vip.Route) { r.logErr("removing route", what, env.Routes.DeleteRoute(x)) })
+	each(from.addrs, to.addrs, func(x vip.Address) { r.logErr("removing address", what, env.Addresses.Delete(x)) })
+	each(to.addrs, from.addrs, func(x vip.Address) { r.logErr("adding address", what, env.Addresses.Add(x)) })
+	each(to.routes, from.routes, func(x vip.Route) { r.logErr("adding route", what, env.Routes.AddRoute(x)) })
+	each(to.rules, from.rules, func(x vip.Rule) { r.logErr("adding rule", what, env.Routes.AddRule(x)) })
+}
+
+// each calls fn with every element of list that is not in except.
+func each[T comparable](list, except []T, fn func(T)) {
+	for _, x := range list {
+		if !slices.Contains(except, x) {
+			fn(x)
 		}
 	}
-	for _, x := range from.routes {
-		if !slices.Contains(to.routes, x) {
-			if err := env.Routes.DeleteRoute(x); err != nil {
-				r.log.Error("removing route", "set", what, "err", err)
-			}
-		}
-	}
-	for _, x := range from.addrs {
-		if !slices.Contains(to.addrs, x) {
-			if err := env.Addresses.Delete(x); err != nil {
-				r.log.Error("removing address", "set", what, "err", err)
-			}
-		}
-	}
-	for _, x := range to.addrs {
-		if !slices.Contains(from.addrs, x) {
-			if err := env.Addresses.Add(x); err != nil {
-				r.log.Error("adding address", "set", what, "err", err)
-			}
-		}
-	}
-	for _, x := range to.routes {
-		if !slices.Contains(from.routes, x) {
-			if err := env.Routes.AddRoute(x); err != nil {
-				r.log.Error("adding route", "set", what, "err", err)
-			}
-		}
-	}
-	for _, x := range to.rules {
-		if !slices.Contains(from.rules, x) {
-			if err := env.Routes.AddRule(x); err != nil {
-				r.log.Error("adding rule", "set", what, "err", err)
-			}
-		}
+}
+
+func (r *Router) logErr(doing, set string, err error) {
+	if err != nil {
+		r.log.Error(doing, "set", set, "err", err)
 	}
 }
 

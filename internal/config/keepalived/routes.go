@@ -49,6 +49,10 @@ func tableNumber(s string) (int, bool) {
 	return n, err == nil && n > 0 && n < 1<<31
 }
 
+// routeOptionsWithValue are the route words followed by a value.
+var routeOptionsWithValue = map[string]bool{"src": true, "to": true, "via": true, "gw": true, "dev": true,
+	"scope": true, "table": true, "metric": true, "preference": true}
+
 // routeOptionsIgnored are ip route options halo accepts and does not set.
 var routeOptionsIgnored = map[string]bool{"onlink": true, "no_track": true}
 
@@ -64,20 +68,27 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
-func parseRoute(c checker, n *node) (Route, bool) {
-	if !c.notBlock(n) {
-		return Route{}, false
-	}
-	r := Route{File: n.file, Line: n.line}
+// lineOf returns the words of a route or rule line and a reporter of
+// errors that quotes the line.
+func lineOf(c checker, n *node, what string) ([]string, func(format string, args ...any)) {
 	words := make([]string, len(n.args))
 	for i, a := range n.args {
 		words[i] = a.text
 	}
 	line := strings.Join(words, " ")
-	bad := func(format string, args ...any) (Route, bool) {
-		c.errf(n, "route %q: "+format, append([]any{line}, args...)...)
+	return words, func(format string, args ...any) {
+		c.errf(n, what+" %q: "+format, append([]any{line}, args...)...)
+	}
+}
+
+func parseRoute(c checker, n *node) (Route, bool) {
+	if !c.notBlock(n) {
 		return Route{}, false
 	}
+	r := Route{File: n.file, Line: n.line}
+	words, report := lineOf(c, n, "route")
+	bad := func(format string, args ...any) (Route, bool) { report(format, args...); return Route{}, false }
+	line := strings.Join(words, " ")
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if routeOptionsIgnored[w] {
@@ -88,8 +99,7 @@ func parseRoute(c checker, n *node) (Route, bool) {
 			r.Type = w
 			continue
 		}
-		takesValue := map[string]bool{"src": true, "to": true, "via": true, "gw": true, "dev": true, "scope": true, "table": true, "metric": true, "preference": true}
-		if !takesValue[w] {
+		if !routeOptionsWithValue[w] {
 			if r.Dst.IsValid() {
 				return bad("unknown option %q (src, via, dev, scope, table, metric, blackhole, unreachable, prohibit are supported)", w)
 			}
@@ -162,15 +172,8 @@ func parseRule(c checker, n *node) (Rule, bool) {
 		return Rule{}, false
 	}
 	r := Rule{File: n.file, Line: n.line}
-	words := make([]string, len(n.args))
-	for i, a := range n.args {
-		words[i] = a.text
-	}
-	line := strings.Join(words, " ")
-	bad := func(format string, args ...any) (Rule, bool) {
-		c.errf(n, "rule %q: "+format, append([]any{line}, args...)...)
-		return Rule{}, false
-	}
+	words, report := lineOf(c, n, "rule")
+	bad := func(format string, args ...any) (Rule, bool) { report(format, args...); return Rule{}, false }
 	for i := 0; i < len(words); i++ {
 		w := words[i]
 		if w == "no_track" {
@@ -234,48 +237,33 @@ func parseRule(c checker, n *node) (Rule, bool) {
 	return r, true
 }
 
-// parseRoutes, parseRules and parseStaticAddresses read the blocks.
-func parseRoutes(c checker, b *node) []Route {
-	var out []Route
+// parseBlock reads a block of one-line entries with parse, keeping those
+// that are valid (each bad line has its error already).
+func parseBlock[T any](c checker, b *node, parse func(checker, *node) (T, bool)) []T {
 	if !c.mustBlock(b) {
 		return nil
 	}
+	var out []T
 	for _, n := range b.children {
-		if r, ok := parseRoute(c, n); ok {
-			out = append(out, r)
+		if v, ok := parse(c, n); ok {
+			out = append(out, v)
 		}
 	}
 	return out
 }
 
-func parseRules(c checker, b *node) []Rule {
-	var out []Rule
-	if !c.mustBlock(b) {
-		return nil
-	}
-	for _, n := range b.children {
-		if r, ok := parseRule(c, n); ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func parseRoutes(c checker, b *node) []Route { return parseBlock(c, b, parseRoute) }
 
-func parseStaticAddresses(c checker, b *node) []VIP {
-	var out []VIP
-	if !c.mustBlock(b) {
-		return nil
+func parseRules(c checker, b *node) []Rule { return parseBlock(c, b, parseRule) }
+
+func parseStaticAddresses(c checker, b *node) []VIP { return parseBlock(c, b, parseStaticAddress) }
+
+// parseStaticAddress is a virtual_ipaddress line that must name its dev.
+func parseStaticAddress(c checker, n *node) (VIP, bool) {
+	v, ok := parseVIP(c, n)
+	if ok && v.Dev == "" {
+		c.errf(n, "static_ipaddress %s: needs dev IFNAME", v.Prefix)
+		return VIP{}, false
 	}
-	for _, n := range b.children {
-		v, ok := parseVIP(c, n)
-		if !ok {
-			continue
-		}
-		if v.Dev == "" {
-			c.errf(n, "static_ipaddress %s: needs dev IFNAME", v.Prefix)
-			continue
-		}
-		out = append(out, v)
-	}
-	return out
+	return v, ok
 }
