@@ -18,6 +18,7 @@ Usage:
   halo run    -f haproxy.cfg -k keepalived.conf [--socket PATH]   either file may be omitted
   halo check  -f haproxy.cfg -k keepalived.conf [--peer OTHER-keepalived.conf]
   halo status [--socket PATH] [--json]
+  halo handover [--socket PATH] [--timeout D] [--resume]           move the VIPs to a peer, drain
   halo lab    [scenario ...] [--keep]                              needs root
   halo version
 
@@ -43,6 +44,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return checkCmd(rest, stdout, stderr)
 	case "status":
 		return statusCmd(rest, stdout, stderr)
+	case "handover":
+		return handoverCmd(rest, stdout, stderr)
 	case "lab":
 		return labCmd(rest, stdout, stderr)
 	case "version", "-v", "--version":

@@ -75,6 +75,8 @@ func init() {
 		{words: w("show vrrp"), usage: "show vrrp [json]", help: "VRRP instances: state and why, priority, master, VIPs, counters", level: LevelUser, run: showVRRP},
 		{words: w("shutdown sessions server"), usage: "shutdown sessions server <bk>/<srv>", help: "reset every connection of a server", level: LevelAdmin, run: shutdownSessions},
 		{words: w("user"), usage: "user", help: "lower this session's level to user", level: LevelUser, run: lower(LevelUser)},
+		{words: w("handover"), usage: "handover [<timeout>|resume]", help: "halo: move this node's VIPs to a peer and drain (default timeout 1m); resume ends maintenance", level: LevelAdmin, run: handoverCmd},
+		{words: w("show handover"), usage: "show handover [json]", help: "halo: the handover running or last run", level: LevelUser, run: showHandover},
 		{words: w("help"), usage: "help [<command>]", help: "list every command, or those starting with the words given", level: LevelUser, run: help},
 		{words: w("prompt"), usage: "prompt", help: "toggle interactive mode, with the \"> \" prompt", level: LevelUser, run: togglePrompt},
 		{words: w("quit"), usage: "quit", help: "end the session", level: LevelUser},

@@ -58,6 +58,8 @@ type Daemon struct {
 	running  bool
 	ready    chan struct{} // closed once every socket is open
 
+	handover handoverState
+
 	stopping     atomic.Bool
 	reloads      atomic.Int64
 	reloadErrors atomic.Int64
@@ -99,6 +101,9 @@ func New(opts Options) (*Daemon, error) {
 	if ka != nil {
 		if d.router, err = vrrpd.New(ka, opts.VRRP, log); err != nil {
 			return fail(err)
+		}
+		if ha != nil {
+			d.router.SetDrainer(d.waitIdle, stopDrain(ha.Global.HardStopAfter))
 		}
 	}
 	d.web = newWebPart(d.Snapshot, d.nbsrv, log)

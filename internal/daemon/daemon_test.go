@@ -148,7 +148,7 @@ func newSiteIn(t *testing.T, dir, ha, ka string, opts ...func(dir string, o *Opt
 		Log:            testLog(t),
 		HAProxyFile:    filepath.Join(s.dir, "haproxy.cfg"),
 		KeepalivedFile: filepath.Join(s.dir, "keepalived.conf"),
-		VRRP:           vrrpd.Env{Network: bus.Host(netip.MustParseAddr("192.0.2.1")), Addresses: s.vips, Announcer: s.vips, Routes: s.vips, Links: links},
+		VRRP:           vrrpd.Env{Network: bus.Host(netip.MustParseAddr("192.0.2.1")), Addresses: s.vips, Announcer: s.vips, Routes: s.vips, Handoff: s.vips, Links: links},
 	}
 	for _, f := range opts {
 		f(s.dir, &o)

@@ -55,6 +55,9 @@ func (d *Daemon) Reload() error {
 			return fail("vrrp", err)
 		}
 		changes = append(changes, cs...)
+		if ha != nil {
+			d.router.SetDrainer(d.waitIdle, stopDrain(ha.Global.HardStopAfter))
+		}
 		if d.proxy != nil {
 			for _, b := range ha.Backends {
 				d.router.SetBackend(b.Name, d.proxy.BackendUp(b.Name))

@@ -110,3 +110,21 @@ backend web
 
 // VIPs0 is the pair's first VIP (VIP4 unless VIPs says otherwise).
 func (p Pair) VIPs0() netip.Addr { return p.withDefaults().VIPs[0] }
+
+// EchoFrontend is the haproxy.cfg sections a long-lived-connection test
+// adds to HAProxy's: a frontend on frontPort relaying to echo servers on
+// web1 and web2.
+func EchoFrontend(frontPort, echoPort int) string {
+	return fmt.Sprintf(`
+frontend echo
+    bind :::%d v4v6
+    timeout client 5m
+    default_backend echo
+
+backend echo
+    balance roundrobin
+    timeout server 5m
+    server web1 192.0.2.21:%d check inter 200ms
+    server web2 192.0.2.22:%d check inter 200ms
+`, frontPort, echoPort, echoPort)
+}

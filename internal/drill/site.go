@@ -40,6 +40,7 @@ type Site struct {
 	Dir    string // scratch directory for configs, pid files and logs
 
 	responders []*Responder
+	closers    []func() // other servers to stop at Close
 	starts     int      // node starts so far, for unique directories
 	etcDirs    []string // /etc/netns/NS directories to remove
 }
@@ -75,6 +76,10 @@ func (s *Site) Close() error {
 		r.Close()
 	}
 	s.responders = nil
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
 	err := s.Lab.Close()
 	for _, d := range s.etcDirs {
 		os.RemoveAll(d)

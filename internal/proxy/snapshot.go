@@ -116,3 +116,13 @@ func (p *Proxy) boundAddrs() map[string][]string {
 	}
 	return out
 }
+
+// OpenSessions counts the client connections open now, over every
+// frontend: what a node must wait for before it is idle.
+func (p *Proxy) OpenSessions() int64 {
+	var n int64
+	for _, fe := range p.current().frontends {
+		n += fe.stats.cur.Load()
+	}
+	return n
+}

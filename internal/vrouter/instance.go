@@ -40,6 +40,7 @@ type Instance struct {
 	wantPriority uint8
 	wantFault    bool
 	faultReason  string
+	wantMaint    bool
 	status       InstanceStatus
 }
 
@@ -54,6 +55,7 @@ type InstanceStatus struct {
 	MasterPriority     uint8
 	Fault              bool
 	FaultReason        string
+	Maintenance        bool
 	AdvertsSent        uint64
 	AdvertsReceived    uint64
 	AdvertsDropped     uint64 // queue full or instance not running
@@ -162,6 +164,16 @@ func (i *Instance) SetFault(fault bool, reason string) {
 	i.poke()
 }
 
+// SetMaintenance enters or leaves maintenance (see Machine.SetMaintenance):
+// a Master resigns and the instance then advertises priority 1. It never
+// blocks; the loop applies the latest value.
+func (i *Instance) SetMaintenance(on bool) {
+	i.mu.Lock()
+	i.wantMaint = on
+	i.mu.Unlock()
+	i.poke()
+}
+
 // Reconfigure hands the loop a new configuration of the same virtual router
 // (see Machine.Reconfigure). It never blocks; the loop applies the latest.
 // Before Run it replaces the configuration Run starts with.
@@ -217,12 +229,17 @@ func (i *Instance) arm(t Timer, m *Machine) {
 // first, so a priority change while faulty produces no advert.
 func (i *Instance) applyTracking(m *Machine, now time.Time) {
 	i.mu.Lock()
-	p, fault, reason := i.wantPriority, i.wantFault, i.faultReason
+	p, fault, reason, maint := i.wantPriority, i.wantFault, i.faultReason, i.wantMaint
 	i.mu.Unlock()
+	if maint {
+		p = 1
+	}
 	if fault {
 		i.apply(m, m.SetFault(now, true, reason))
+		i.apply(m, m.SetMaintenance(now, maint))
 		i.apply(m, m.SetPriority(now, p))
 	} else {
+		i.apply(m, m.SetMaintenance(now, maint))
 		i.apply(m, m.SetPriority(now, p))
 		i.apply(m, m.SetFault(now, false, reason))
 	}
@@ -237,6 +254,7 @@ func (i *Instance) apply(m *Machine, acts []Action) {
 	i.status.Priority = m.Priority()
 	i.status.Master, i.status.MasterPriority = master, mprio
 	i.status.Fault, i.status.FaultReason = m.fault, m.faultReason
+	i.status.Maintenance = m.maint
 	i.mu.Unlock()
 	for _, a := range acts {
 		switch a := a.(type) {

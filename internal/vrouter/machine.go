@@ -65,9 +65,15 @@ type Machine struct {
 	adverDue     time.Time // Master: next advert
 	preemptAfter time.Time // no preemption before this
 
-	// Why the down timer will expire, for the Transition reason.
+	// Why the down timer will expire, for the Transition reason, and who
+	// the live master was that resigned or that we will preempt.
 	sawPriorityZero bool
 	discardedLower  bool
+	liveMaster      netip.Addr
+
+	// maint: the node is in maintenance (a planned handover): it
+	// advertises priority 1, so it takes over only when no master is heard.
+	maint bool
 
 	master         netip.Addr // last master heard (or ourselves)
 	masterPriority uint8
@@ -221,6 +227,28 @@ func (m *Machine) SetFault(now time.Time, fault bool, reason string) []Action {
 	return m.becomeBackup(now, ReasonFaultCleared, reason, m.cfg.AdvertInterval)
 }
 
+// SetMaintenance enters or leaves maintenance. Entering, a Master resigns
+// at once (a priority-0 advert, so a backup takes over after its skew
+// time rather than a master-down interval, nopreempt or not) and becomes a
+// Backup; the effective priority is then 1 (the caller's next SetPriority
+// passes 1 while in maintenance). Leaving changes nothing by itself: the
+// restored priority preempts by the usual rules.
+func (m *Machine) SetMaintenance(now time.Time, on bool) []Action {
+	if m.maint == on {
+		return nil
+	}
+	m.maint = on
+	if !on || !m.started || m.stopped || m.state != Master || m.owner() {
+		return nil
+	}
+	acts := []Action{SendAdvert{Priority: 0}}
+	m.priority = clampPriority(1, false)
+	return append(acts, m.becomeBackup(now, ReasonMaintenance, "planned handover", m.cfg.AdvertInterval)...)
+}
+
+// Maintenance reports whether the machine is in maintenance.
+func (m *Machine) Maintenance() bool { return m.maint }
+
 // Reconfigure applies a new configuration of the same virtual router, as a
 // reload does, without an election: the VRID and version stay (changing
 // them is a new router). A Master whose advertisement interval changed
@@ -284,6 +312,7 @@ func (m *Machine) resetDownTimer(now time.Time) {
 	m.downBase = now
 	m.downDeadline = now.Add(m.masterDownInterval())
 	m.sawPriorityZero, m.discardedLower = false, false
+	m.liveMaster = netip.Addr{}
 }
 
 func (m *Machine) sendAdvert(now time.Time) []Action {
@@ -294,9 +323,14 @@ func (m *Machine) sendAdvert(now time.Time) []Action {
 // becomeMaster sends an advert, arms the advert timer and enters Master
 // (RFC 5798 §6.4.1 and §6.4.2: advert first, then VIPs and ARP).
 func (m *Machine) becomeMaster(now time.Time, r Reason, detail string) []Action {
+	return m.becomeMasterFrom(now, r, detail, netip.Addr{})
+}
+
+// becomeMasterFrom is becomeMaster taking over from a live master, peer.
+func (m *Machine) becomeMasterFrom(now time.Time, r Reason, detail string, peer netip.Addr) []Action {
 	acts := m.sendAdvert(now)
 	m.master, m.masterPriority = m.cfg.PrimaryIP, m.priority
-	return append(acts, m.transition(now, Master, r, detail)...)
+	return append(acts, m.transitionWith(now, Master, r, detail, peer)...)
 }
 
 // becomeBackup adopts interval as Master_Adver_Interval, arms the down timer
@@ -304,16 +338,23 @@ func (m *Machine) becomeMaster(now time.Time, r Reason, detail string) []Action 
 func (m *Machine) becomeBackup(now time.Time, r Reason, detail string, interval time.Duration) []Action {
 	m.masterAdverInterval = interval
 	m.resetDownTimer(now)
-	if r != ReasonHigherPriority && r != ReasonEqualPriorityHigherIP {
+	var peer netip.Addr
+	if r == ReasonHigherPriority || r == ReasonEqualPriorityHigherIP {
+		peer = m.master
+	} else {
 		m.master, m.masterPriority = netip.Addr{}, 0
 	}
-	return m.transition(now, Backup, r, detail)
+	return m.transitionWith(now, Backup, r, detail, peer)
 }
 
 func (m *Machine) transition(now time.Time, to State, r Reason, detail string) []Action {
+	return m.transitionWith(now, to, r, detail, netip.Addr{})
+}
+
+func (m *Machine) transitionWith(now time.Time, to State, r Reason, detail string, peer netip.Addr) []Action {
 	from := m.state
 	m.state = to
-	return []Action{Transition{From: from, To: to, Reason: r, Detail: detail, At: now}}
+	return []Action{Transition{From: from, To: to, Reason: r, Detail: detail, At: now, Peer: peer}}
 }
 
 func advertDetail(a Advert) string {

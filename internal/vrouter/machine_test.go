@@ -84,7 +84,7 @@ func stateMaster(c *Config) { c.InitialState = Master }
 func runSteps(t *testing.T, cfg Config, steps []step) *Machine {
 	t.Helper()
 	m := NewMachine(cfg)
-	ignore := cmpopts.IgnoreFields(Transition{}, "Detail", "At")
+	ignore := cmpopts.IgnoreFields(Transition{}, "Detail", "At", "Peer")
 	for i, s := range steps {
 		now := t0.Add(s.at)
 		got := s.do(m, now)

@@ -2,6 +2,7 @@ package vrouter
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -64,6 +65,9 @@ const (
 	ReasonFaultCleared
 	// ReasonShutdown: any state → Init at Shutdown.
 	ReasonShutdown
+	// ReasonMaintenance: Master → Backup, the node was put in maintenance
+	// (a planned handover): it resigned with a priority-0 advert.
+	ReasonMaintenance
 )
 
 func (r Reason) String() string {
@@ -90,6 +94,8 @@ func (r Reason) String() string {
 		return "fault-cleared"
 	case ReasonShutdown:
 		return "shutdown"
+	case ReasonMaintenance:
+		return "maintenance"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }
@@ -111,6 +117,12 @@ type Transition struct {
 	Reason   Reason
 	Detail   string    // human words: the advert's sender, the fault, …
 	At       time.Time // the now of the event that caused it
+	// Peer is the other master of the change, when one is alive: the
+	// master that resigned (priority zero) or was preempted, for a
+	// Backup → Master change; the new master, for a Master → Backup step
+	// down. Invalid when the change had no live peer (master down, fault,
+	// startup). A flow hand-off needs it.
+	Peer netip.Addr
 }
 
 func (SendAdvert) isAction() {}

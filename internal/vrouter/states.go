@@ -1,6 +1,9 @@
 package vrouter
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // One method per state and event, after RFC 5798 §6.4.2 (Backup) and
 // §6.4.3 (Master). Init and Fault take no events.
@@ -13,11 +16,13 @@ func (m *Machine) advertInBackup(now time.Time, a Advert) []Action {
 		m.downBase = now
 		m.downDeadline = now.Add(m.skewTime())
 		m.sawPriorityZero = true
+		m.liveMaster = a.Src
 		return nil
 	}
 	if a.Priority < m.priority && m.preempts(now) {
 		// (695): discard; the down timer runs out and we preempt.
 		m.discardedLower = true
+		m.liveMaster = a.Src
 		return nil
 	}
 	// (675)–(685): accept this master. Only v3 adopts its interval.
@@ -32,16 +37,19 @@ func (m *Machine) advertInBackup(now time.Time, a Advert) []Action {
 // tickBackup is RFC 5798 §6.4.2 (600)–(640): Master_Down_Timer fired.
 func (m *Machine) tickBackup(now time.Time) []Action {
 	r, detail := ReasonMasterDown, "no advert for master down interval"
+	peer := m.liveMaster
 	switch {
 	case m.sawPriorityZero:
 		r, detail = ReasonPriorityZero, "master resigned, skew time passed"
 	case m.discardedLower:
 		r, detail = ReasonPreempt, "preempting lower-priority master"
-		if m.master.IsValid() {
-			detail += " " + m.master.String()
+		if peer.IsValid() {
+			detail += " " + peer.String()
 		}
+	default:
+		peer = netip.Addr{} // silent: nobody to hand flows to
 	}
-	return m.becomeMaster(now, r, detail)
+	return m.becomeMasterFrom(now, r, detail, peer)
 }
 
 // advertInMaster is RFC 5798 §6.4.3 (700)–(790).

@@ -19,6 +19,9 @@ type Env struct {
 	Announcer Announcer
 	Routes    Routes
 	Links     Links
+	// Handoff hides a draining old master's VIPs and steers the flows the
+	// new master did not accept back to it; nil is nftables on this host.
+	Handoff Handoff
 	// Exec runs a tracking script once and reports its result; nil runs
 	// the command as a process (track.Script's default).
 	Exec func(ctx context.Context, argv []string) error
@@ -54,6 +57,15 @@ type Announcer interface {
 	Announce(ctx context.Context, a vip.Address, count int, interval time.Duration) error
 }
 
+// Handoff moves TCP flows between two masters without cutting them (see
+// vip.Handoff). key names one instance's use.
+type Handoff interface {
+	Hide(key, iface string, vips []netip.Addr) error
+	Unhide(key, iface string, vips []netip.Addr) error
+	Forward(key, iface string, vips []netip.Addr, to netip.Addr) error
+	StopForward(key string) error
+}
+
 // Links reports interface link state.
 type Links interface {
 	// LinkUp reports whether an interface exists and carries traffic.
@@ -82,6 +94,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Links == nil {
 		e.Links = hostLinks{}
+	}
+	if e.Handoff == nil {
+		e.Handoff = &vip.Handoff{}
 	}
 	if e.Now == nil {
 		e.Now = time.Now

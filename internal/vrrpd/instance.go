@@ -39,6 +39,14 @@ type instance struct {
 	lastAdvert time.Time
 	handover   chan struct{} // non-nil after a master's shutdown; closed when a new master speaks
 	n          instanceCounters
+
+	// Flow hand-off (handoff.go): forwarding to the old master, and the
+	// wait of a planned handover for the peer's advert.
+	fwdGen   int
+	fwdKeys  []string
+	fwdTimer *time.Timer
+	peerTook chan struct{}
+	peerAddr netip.Addr
 }
 
 // instanceCounters are the drops and events counted by the instance (the
@@ -60,6 +68,9 @@ func (r *Router) newInstance(ic *keepalived.Instance) *instance {
 	in.vips = newVIPHolder(in)
 	in.setTracks(ic)
 	in.router = vrouter.NewInstance(ic.Name, machineConfig(ic, netip.Addr{}), in, nil, in.log, in.onTransition)
+	if r.maint { // added by a reload while the node is in maintenance
+		in.router.SetMaintenance(true)
+	}
 	return in
 }
 
@@ -157,6 +168,7 @@ func (in *instance) receive(rc vrrp.Received) {
 	if own {
 		return // our own advert looped back
 	}
+	in.notePeer(p.Priority, rc.Src)
 	if in.newMasterHeard(p.Priority) {
 		return
 	}
@@ -197,8 +209,16 @@ func (in *instance) onTransition(t vrouter.Transition) {
 		in.n.release++
 	}
 	in.mu.Unlock()
+	if t.From == vrouter.Master {
+		in.stopForward()
+	}
 	switch {
 	case t.To == vrouter.Master:
+		if t.Peer.IsValid() {
+			// Before the VIPs arrive: every flow accepted here from now
+			// on is known to conntrack from its SYN (see handoff.go).
+			in.forwardTo(t.Peer)
+		}
 		in.vips.take()
 	case t.From == vrouter.Master && t.Reason == vrouter.ReasonShutdown:
 		// A planned stop: the priority-0 advert is out; keep the VIPs (and
@@ -206,6 +226,15 @@ func (in *instance) onTransition(t vrouter.Transition) {
 		in.mu.Lock()
 		in.handover = make(chan struct{})
 		in.mu.Unlock()
+	case t.From == vrouter.Master && t.Reason == vrouter.ReasonMaintenance:
+		// Router.Handover keeps the VIPs until the peer speaks, then
+		// hides and drains them; no more announcements meanwhile.
+		in.vips.stopAnnouncing()
+	case t.From == vrouter.Master && t.Peer.IsValid():
+		// A higher-priority master took over (a preemption, or the end
+		// of a split brain): it passes our flows back to us while they
+		// last.
+		in.vips.hideAndDrain(handoffWindow, "stepped down to "+t.Peer.String())
 	case t.From == vrouter.Master:
 		in.vips.release(t.To.String())
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/halo-lb/halo/internal/config/keepalived"
 	"github.com/halo-lb/halo/internal/track"
@@ -41,6 +43,11 @@ type Router struct {
 	listeners  []Listener
 	trackerCtx context.Context // where scripts started by a reload run
 	static     routing         // static_ipaddress, static_routes, static_rules on the host
+	maint      bool            // in maintenance after a handover (handoff.go)
+	drainer    Drainer         // waits for the node's connections to end
+	stopDrain  time.Duration   // bound of that wait at stop
+
+	handoffFailed atomic.Bool // the first hand-off failure was logged
 }
 
 // New prepares a Router for cfg; it opens nothing. A nil log discards.

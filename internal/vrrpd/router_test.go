@@ -62,7 +62,7 @@ func newNode(t *testing.T, bus *vrrpdtest.Bus, name, addr, conf string) *node {
 	n := &node{t: t, name: name, addr: netip.MustParseAddr(addr), vips: &viptest.Fake{}, links: &vrrpdtest.Links{}, done: make(chan error, 1)}
 	n.links.Set("eth0", true)
 	n.net = bus.Host(n.addr)
-	r, err := vrrpd.New(parse(t, conf), vrrpd.Env{Network: n.net, Addresses: n.vips, Announcer: n.vips, Routes: n.vips, Links: n.links}, nil)
+	r, err := vrrpd.New(parse(t, conf), vrrpd.Env{Network: n.net, Addresses: n.vips, Announcer: n.vips, Routes: n.vips, Handoff: n.vips, Links: n.links}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

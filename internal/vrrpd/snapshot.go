@@ -51,7 +51,7 @@ func (r *Router) instanceStat(in *instance) stats.Instance {
 		State: st.State.String(), Reason: in.reason, Since: in.since,
 		BasePriority: int(ic.Priority), EffectivePriority: int(st.Priority),
 		Master: st.Master, MasterPriority: int(st.MasterPriority),
-		LastAdvert: in.lastAdvert, AdvertInterval: ic.AdvertInt,
+		LastAdvert: in.lastAdvert, AdvertInterval: ic.AdvertInt, Maintenance: st.Maintenance,
 	}
 	in.mu.Unlock()
 	if st.Fault && st.FaultReason != "" {

@@ -1,6 +1,9 @@
 package vrrpd
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // newMasterHeard reports whether the instance is handing over after a
 // shutdown; an advert with a real priority then means a backup is master
@@ -40,6 +43,16 @@ func (in *instance) handOver() {
 	select {
 	case <-h:
 		in.log.Info("handover: a backup took over", "reason", "shutdown", "after", time.Since(start).Round(time.Millisecond))
+		// Serve the connections we have while the new master passes
+		// their packets to us (see handoff.go), then let go.
+		if in.vips.hide("shutdown") {
+			in.r.mu.RLock()
+			limit := in.r.stopDrain
+			in.r.mu.RUnlock()
+			if open := in.r.drain(context.Background(), limit); open > 0 {
+				in.log.Warn("handover: connections still open at the stop bound", "open", open, "bound", limit)
+			}
+		}
 	case <-time.After(limit):
 		in.log.Warn("handover: no backup took over; releasing the VIPs", "reason", "shutdown", "waited", limit)
 	}

@@ -21,12 +21,18 @@ type vipHolder struct {
 	virtual  routing       // the virtual_routes and virtual_rules take added
 	announce context.CancelFunc
 	wg       sync.WaitGroup // the announcing goroutine
+	// hidden: held addresses no longer answer ARP (an old master draining,
+	// see handoff.go); drainGen ends a pending drain when it changes.
+	hidden   bool
+	drainGen int
 }
 
 func newVIPHolder(in *instance) *vipHolder { return &vipHolder{in: in} }
 
-// take adds every VIP and starts announcing them.
+// take adds every VIP and starts announcing them. Hidden VIPs (we were
+// draining) answer ARP again.
 func (h *vipHolder) take() {
+	h.unhide()
 	ic, _, _ := h.in.config()
 	addrs := vipAddresses(ic)
 	env := h.in.r.env
@@ -47,6 +53,7 @@ func (h *vipHolder) take() {
 // release stops announcing and removes the VIPs.
 func (h *vipHolder) release(why string) {
 	h.stopAnnouncing()
+	h.unhide()
 	h.mu.Lock()
 	addrs, virt := h.held, h.virtual
 	h.held, h.virtual = nil, routing{}
@@ -57,6 +64,96 @@ func (h *vipHolder) release(why string) {
 			h.in.log.Error("removing VIP", "vip", a.Prefix, "reason", why, "err", err)
 		}
 	}
+}
+
+// hide keeps the held VIPs on the host but stops answering ARP for them,
+// so a new master owns them on the link while this node serves the
+// connections it has. If hiding is impossible the VIPs are released: two
+// nodes answering ARP would be worse than cut connections.
+func (h *vipHolder) hide(why string) bool {
+	h.stopAnnouncing()
+	h.mu.Lock()
+	addrs, hidden := h.held, h.hidden
+	h.mu.Unlock()
+	if hidden || len(addrs) == 0 {
+		return hidden
+	}
+	for dev, list := range byDev(addrs) {
+		if err := h.in.r.env.Handoff.Hide(h.in.handoffKey(dev), dev, list); err != nil {
+			h.in.handoffError("hiding the VIPs of a draining master", err)
+			h.release(why)
+			return false
+		}
+	}
+	h.mu.Lock()
+	h.hidden = true
+	h.mu.Unlock()
+	h.in.log.Info("vips hidden while open connections drain", "reason", why)
+	return true
+}
+
+// unhide ends hide (and any drain pending on it).
+func (h *vipHolder) unhide() {
+	h.mu.Lock()
+	addrs, hidden := h.held, h.hidden
+	h.hidden = false
+	h.drainGen++
+	h.mu.Unlock()
+	if !hidden {
+		return
+	}
+	for dev, list := range byDev(addrs) {
+		if err := h.in.r.env.Handoff.Unhide(h.in.handoffKey(dev), dev, list); err != nil {
+			h.in.handoffError("unhiding VIPs", err)
+		}
+	}
+}
+
+// releaseHidden releases the VIPs if they are still hidden (no new
+// mastership took them back meanwhile).
+func (h *vipHolder) releaseHidden(why string) {
+	h.mu.Lock()
+	hidden := h.hidden
+	h.mu.Unlock()
+	if hidden {
+		h.release(why)
+	}
+}
+
+// hideAndDrain hides the VIPs and releases them once the node's
+// connections have ended, at most limit later; becoming master again
+// first keeps them.
+func (h *vipHolder) hideAndDrain(limit time.Duration, why string) {
+	if !h.hide(why) {
+		return
+	}
+	h.mu.Lock()
+	gen := h.drainGen
+	h.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithCancel(h.in.r.ctx)
+		defer cancel()
+		go func() { // a take or release ends the wait
+			for ctx.Err() == nil {
+				h.mu.Lock()
+				same := h.drainGen == gen
+				h.mu.Unlock()
+				if !same {
+					cancel()
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+		open := h.in.r.drain(ctx, limit)
+		h.mu.Lock()
+		same := h.drainGen == gen
+		h.mu.Unlock()
+		if same {
+			h.in.log.Info("drained; removing the hidden VIPs", "reason", why, "still_open", open)
+			h.releaseHidden(why)
+		}
+	}()
 }
 
 // cleanup removes the configured VIPs if they are present: a crash may

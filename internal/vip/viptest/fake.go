@@ -5,7 +5,9 @@ package viptest
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,7 +30,8 @@ type Fake struct {
 	calls []Call
 	Err   error
 
-	routing map[string]bool // routes and rules present, by description
+	routing map[string]bool   // routes and rules present, by description
+	handoff map[string]string // hidden and forwarded VIPs, by kind and key
 }
 
 func (f *Fake) record(c Call) error {
@@ -150,5 +153,56 @@ func (f *Fake) Routing() []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// Hide records that key's VIPs are hidden from ARP.
+func (f *Fake) Hide(key, iface string, vips []netip.Addr) error {
+	return f.setHandoff("hide", key, fmt.Sprintf("%s %v", iface, vips), true)
+}
+
+// Unhide records the end of Hide.
+func (f *Fake) Unhide(key, iface string, vips []netip.Addr) error {
+	return f.setHandoff("unhide", key, "", false)
+}
+
+// Forward records that key's unknown flows go to to.
+func (f *Fake) Forward(key, iface string, vips []netip.Addr, to netip.Addr) error {
+	return f.setHandoff("forward", key, fmt.Sprintf("%s %v to %s", iface, vips, to), true)
+}
+
+// StopForward records the end of Forward.
+func (f *Fake) StopForward(key string) error { return f.setHandoff("stop forward", key, "", false) }
+
+func (f *Fake) setHandoff(op, key, what string, on bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Op: op, Addr: key + " " + what}); err != nil {
+		return err
+	}
+	if f.handoff == nil {
+		f.handoff = map[string]string{}
+	}
+	kind := "hide "
+	if strings.Contains(op, "forward") {
+		kind = "forward "
+	}
+	if on {
+		f.handoff[kind+key] = what
+	} else {
+		delete(f.handoff, kind+key)
+	}
+	return nil
+}
+
+// Handoff returns what is hidden and forwarded now, "hide KEY" or
+// "forward KEY" → details.
+func (f *Fake) Handoff() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range f.handoff {
+		out[k] = v
+	}
 	return out
 }
