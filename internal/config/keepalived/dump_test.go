@@ -24,6 +24,7 @@ func dump(c *Config) string {
 	w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d interval %s gna_interval %s",
 		g.GarpMasterDelay, g.GarpMasterRepeat, g.GarpMasterRefresh, g.GarpMasterRefreshRepeat, g.GarpInterval, g.GNAInterval)
 	w(1, "mcast %s %s", g.McastGroup4, g.McastGroup6)
+	w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", g.GarpLowerPrioDelay, g.GarpLowerPrioRepeat, g.HigherPrioSendAdvert)
 	w(1, "script_user %q %q security %t", g.ScriptUser, g.ScriptGroup, g.EnableScriptSecurity)
 	names := make([]string, 0, len(c.Scripts))
 	for n := range c.Scripts {
@@ -45,6 +46,7 @@ func dump(c *Config) string {
 		w(1, "unicast_src_ip %s mcast_src_ip %s peers %s", addr(in.UnicastSrcIP), addr(in.MulticastSrcIP), addrs(in.UnicastPeers))
 		w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d",
 			in.GarpMasterDelay, in.GarpMasterRepeat, in.GarpMasterRefresh, in.GarpMasterRefreshRepeat)
+		w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", in.GarpLowerPrioDelay, in.GarpLowerPrioRepeat, in.HigherPrioSendAdvert)
 		for _, v := range in.VIPs {
 			w(1, "vip %s", vip(v))
 		}

@@ -21,10 +21,12 @@ type instanceRaw struct {
 	authType     *node
 	authPass     *node
 	vrid         *node
-	checksumAsV2 *bool   // v3_checksum_as_v2
-	peers        []*node // the line of each UnicastPeers entry
-	badVIP       bool    // a VIP line was rejected (and reported)
-	garpSet      map[string]bool
+	checksumAsV2 *bool // v3_checksum_as_v2
+	// higher_prio_send_advert written in the instance
+	higherPrioSendAdvert *bool
+	peers                []*node // the line of each UnicastPeers entry
+	badVIP               bool    // a VIP line was rejected (and reported)
+	garpSet              map[string]bool
 }
 
 func (p *parser) parseInstance(b *node, name string) {
@@ -175,6 +177,20 @@ func (p *parser) parseInstance(b *node, name string) {
 				} else {
 					in.GarpMasterRefreshRepeat = v
 				}
+			}
+		case "garp_lower_prio_delay":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				raw.garpSet[n.key()] = true
+				in.GarpLowerPrioDelay = time.Duration(v) * time.Second
+			}
+		case "garp_lower_prio_repeat":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				raw.garpSet[n.key()] = true
+				in.GarpLowerPrioRepeat = v
+			}
+		case "higher_prio_send_advert":
+			if v, ok := c.boolArg(n); ok {
+				raw.higherPrioSendAdvert = &v
 			}
 		case "v3_checksum_as_v2":
 			if v, ok := c.boolArg(n); ok {

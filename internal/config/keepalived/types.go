@@ -42,8 +42,14 @@ type GlobalDefs struct {
 	GarpMasterRefreshRepeat int           // vrrp_garp_master_refresh_repeat: GARPs per refresh; 1
 	GarpInterval            time.Duration // vrrp_garp_interval: pause between GARPs of one burst; 0 = back to back
 	GNAInterval             time.Duration // vrrp_gna_interval: pause between unsolicited NAs of one burst; 0 = back to back
-	McastGroup4             netip.Addr    // vrrp_mcast_group4: 224.0.0.18
-	McastGroup6             netip.Addr    // vrrp_mcast_group6: ff02::12
+	GarpLowerPrioDelay      time.Duration // vrrp_garp_lower_prio_delay: second burst after a lower-priority advert heard as master; vrrp_garp_master_delay
+	GarpLowerPrioRepeat     int           // vrrp_garp_lower_prio_repeat: GARPs per such burst; vrrp_garp_master_repeat; 0 = no re-announce
+	// HigherPrioSendAdvert is vrrp_higher_prio_send_advert: a master that
+	// hears a higher priority sends one advert before it yields, so the
+	// winner re-announces the VIPs. halo's default is true.
+	HigherPrioSendAdvert bool
+	McastGroup4          netip.Addr // vrrp_mcast_group4: 224.0.0.18
+	McastGroup6          netip.Addr // vrrp_mcast_group6: ff02::12
 	// V3PseudoHeader is halo's vrrp_v3_checksum_pseudo_header: whether the
 	// VRRPv3-over-IPv4 checksum includes the IPv4 pseudo-header. true
 	// (default) is keepalived's behaviour; false is RFC 9568's. Instances
@@ -124,7 +130,10 @@ type Instance struct {
 	GarpMasterRepeat        int
 	GarpMasterRefresh       time.Duration
 	GarpMasterRefreshRepeat int
-	SyncGroup               string // name of the vrrp_sync_group holding it; "" = none
+	GarpLowerPrioDelay      time.Duration // garp_lower_prio_delay
+	GarpLowerPrioRepeat     int           // garp_lower_prio_repeat; 0 = no re-announce on a lower-priority advert
+	HigherPrioSendAdvert    bool          // higher_prio_send_advert; from global_defs unless set
+	SyncGroup               string        // name of the vrrp_sync_group holding it; "" = none
 	// Lines maps each keyword written in the block (e.g. "priority",
 	// "virtual_router_id") to its line in File, for diagnostics.
 	Lines map[string]int

@@ -21,6 +21,13 @@ const (
 // interval, inherited defaults, script references) and checks the
 // instances against each other.
 func (p *parser) validate() {
+	g := &p.cfg.Global
+	if !p.globalSet["vrrp_garp_lower_prio_delay"] {
+		g.GarpLowerPrioDelay = g.GarpMasterDelay // keepalived.conf(5): defaults to vrrp_garp_master_delay
+	}
+	if !p.globalSet["vrrp_garp_lower_prio_repeat"] {
+		g.GarpLowerPrioRepeat = g.GarpMasterRepeat // defaults to vrrp_garp_master_repeat
+	}
 	for _, in := range p.cfg.Instances {
 		p.validateInstance(in, p.inst[in])
 	}
@@ -139,6 +146,16 @@ func (p *parser) validateInstance(in *Instance, raw *instanceRaw) {
 	}
 	if !raw.garpSet["garp_master_refresh_repeat"] {
 		in.GarpMasterRefreshRepeat = g.GarpMasterRefreshRepeat
+	}
+	if !raw.garpSet["garp_lower_prio_delay"] {
+		in.GarpLowerPrioDelay = g.GarpLowerPrioDelay
+	}
+	if !raw.garpSet["garp_lower_prio_repeat"] {
+		in.GarpLowerPrioRepeat = g.GarpLowerPrioRepeat
+	}
+	in.HigherPrioSendAdvert = g.HigherPrioSendAdvert
+	if raw.higherPrioSendAdvert != nil {
+		in.HigherPrioSendAdvert = *raw.higherPrioSendAdvert
 	}
 }
 
