@@ -16,6 +16,13 @@ type Sender interface {
 	SendAdvert(priority uint8) error
 }
 
+// Reannouncer is implemented by a Sender that can announce the VIPs again
+// (Reannounce actions); with a Sender that does not, they are ignored. It
+// runs on the loop and must not block.
+type Reannouncer interface {
+	Reannounce()
+}
+
 // advertQueue bounds the adverts waiting for the loop. VRRP tolerates loss;
 // a full queue drops (and counts) rather than blocking the receiver.
 const advertQueue = 64
@@ -244,6 +251,10 @@ func (i *Instance) apply(m *Machine, acts []Action) {
 			i.send(a.Priority)
 		case Transition:
 			i.transition(a)
+		case Reannounce:
+			if r, ok := i.sender.(Reannouncer); ok {
+				r.Reannounce()
+			}
 		}
 	}
 }

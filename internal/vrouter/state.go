@@ -95,7 +95,7 @@ func (r Reason) String() string {
 }
 
 // Action is something the caller of a Machine must do, in the order
-// returned: a SendAdvert or a Transition.
+// returned: a SendAdvert, a Transition or a Reannounce.
 type Action interface{ isAction() }
 
 // SendAdvert asks the caller to send one advertisement with this priority
@@ -113,5 +113,11 @@ type Transition struct {
 	At       time.Time // the now of the event that caused it
 }
 
+// Reannounce asks the caller, a Master, to announce its VIPs again now
+// (gratuitous ARP / unsolicited NA): it heard a lower-priority master, so
+// clients may have learnt the other node's MAC.
+type Reannounce struct{}
+
 func (SendAdvert) isAction() {}
+func (Reannounce) isAction() {}
 func (Transition) isAction() {}

@@ -26,6 +26,8 @@ func machineConfig(ic *keepalived.Instance, primary netip.Addr) vrouter.Config {
 		PreemptDelay:   ic.PreemptDelay,
 		InitialState:   vrouter.Backup,
 		PrimaryIP:      primary,
+
+		HigherPrioSendAdvert: ic.HigherPrioSendAdvert,
 	}
 	if ic.InitialState == keepalived.StateMaster {
 		mc.InitialState = vrouter.Master
