@@ -62,7 +62,7 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
 	haloNode(t, s, 0, pair)
 	lb2 := haloNode(t, s, 1, pair)
 	waitHolder(t, s, vip, s.LB1, 5*time.Second)
-	adverts := captureAdverts(t, s.Client)
+	adverts := captureAdverts(t, s.Client, netip.MustParseAddr("224.0.0.18"))
 
 	// Split: both directions blocked at the bridge; lb2 takes the VIP too.
 	if err := s.Lab.BlockVRRP([2]*drillHost{s.LB1, s.LB2}, [2]*drillHost{s.LB2, s.LB1}); err != nil {
@@ -183,25 +183,35 @@ type advertLog struct {
 }
 
 type seenAdvert struct {
-	at  time.Time
-	src netip.Addr
+	at       time.Time
+	src, dst netip.Addr
 }
 
-// captureAdverts joins the IPv4 VRRP group on h's eth0 and records every
-// advert until the test ends.
-func captureAdverts(t *testing.T, h *drillHost) *advertLog {
+// captureAdverts joins the IPv4 groups on h's eth0 and records every VRRP
+// advert h receives (sender, destination, time) until the test ends.
+func captureAdverts(t *testing.T, h *drillHost, groups ...netip.Addr) *advertLog {
 	t.Helper()
 	var c net.PacketConn
+	var pc *ipv4.PacketConn
 	err := h.Do(func() error {
 		var err error
 		if c, err = net.ListenPacket("ip4:112", "0.0.0.0"); err != nil {
+			return err
+		}
+		pc = ipv4.NewPacketConn(c)
+		if err := pc.SetControlMessage(ipv4.FlagDst, true); err != nil {
 			return err
 		}
 		ifi, err := net.InterfaceByName("eth0")
 		if err != nil {
 			return err
 		}
-		return ipv4.NewPacketConn(c).JoinGroup(ifi, &net.IPAddr{IP: net.IPv4(224, 0, 0, 18)})
+		for _, g := range groups {
+			if err := pc.JoinGroup(ifi, &net.IPAddr{IP: g.AsSlice()}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		if c != nil {
@@ -215,13 +225,17 @@ func captureAdverts(t *testing.T, h *drillHost) *advertLog {
 		defer close(done)
 		buf := make([]byte, 1500)
 		for {
-			_, from, err := c.ReadFrom(buf)
+			_, cm, from, err := pc.ReadFrom(buf)
 			if err != nil {
 				return
 			}
-			a, _ := netip.AddrFromSlice(from.(*net.IPAddr).IP.To4())
+			a := seenAdvert{at: time.Now()}
+			a.src, _ = netip.AddrFromSlice(from.(*net.IPAddr).IP.To4())
+			if cm != nil {
+				a.dst, _ = netip.AddrFromSlice(cm.Dst.To4())
+			}
 			l.mu.Lock()
-			l.seen = append(l.seen, seenAdvert{time.Now(), a})
+			l.seen = append(l.seen, a)
 			l.mu.Unlock()
 			select {
 			case l.wake <- struct{}{}:

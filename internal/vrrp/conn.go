@@ -18,10 +18,13 @@ type ListenOptions struct {
 	// IPv4 address, or its IPv6 link-local address as RFC 5798 section
 	// 5.1.2.1 requires.
 	SrcIP netip.Addr
-	// Multicast joins the VRRP group (224.0.0.18 or ff02::12) on the
-	// interface. False receives only packets sent to one of the host's
-	// unicast addresses (unicast_peer mode).
+	// Multicast joins the VRRP group (224.0.0.18 or ff02::12, or Group)
+	// on the interface. False receives only packets sent to one of the
+	// host's unicast addresses (unicast_peer mode).
 	Multicast bool
+	// Group is the multicast group to join (keepalived's vrrp_mcast_group4
+	// or vrrp_mcast_group6); zero means the RFC group of the family.
+	Group netip.Addr
 	// NoPseudoHeader verifies received VRRPv3-over-IPv4 checksums without
 	// the IPv4 pseudo-header (RFC 9568 routers). It does not change what
 	// WriteTo sends, which its own argument chooses.
@@ -96,11 +99,17 @@ func Listen(family int, ifname string, opts ListenOptions) (*Conn, error) {
 	} else if src.Is4() != (family == 4) {
 		return nil, fmt.Errorf("vrrp listen on %q: source %v is not an ipv%d address", ifname, src, family)
 	}
+	group := netip.Addr{}
+	if opts.Multicast {
+		if group, err = groupOf(family, opts.Group); err != nil {
+			return nil, fmt.Errorf("vrrp listen on %q: %w", ifname, err)
+		}
+	}
 	var sock socket
 	if family == 4 {
-		sock, err = openSocket4(ifi, opts.Multicast)
+		sock, err = openSocket4(ifi, group)
 	} else {
-		sock, err = openSocket6(ifi, opts.Multicast)
+		sock, err = openSocket6(ifi, group)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vrrp listen on %q (ipv%d): %w", ifname, family, err)
@@ -115,6 +124,21 @@ func Listen(family int, ifname string, opts ListenOptions) (*Conn, error) {
 		// read whole and rejected by length.
 		buf: make([]byte, 65536),
 	}, nil
+}
+
+// groupOf is the multicast group a Conn of family joins: g, or the RFC
+// group when g is zero.
+func groupOf(family int, g netip.Addr) (netip.Addr, error) {
+	g = g.Unmap()
+	switch {
+	case !g.IsValid() && family == 4:
+		return GroupIPv4, nil
+	case !g.IsValid():
+		return GroupIPv6, nil
+	case !g.IsMulticast() || g.Is4() != (family == 4):
+		return netip.Addr{}, fmt.Errorf("group %v is not an ipv%d multicast address", g, family)
+	}
+	return g, nil
 }
 
 // primaryAddr is the address VRRP sends from by default: the interface's

@@ -19,7 +19,7 @@ type connEntry struct {
 }
 
 // wantedOptions are the socket options the instances on k need: the group
-// is joined if any of them advertises by multicast; the source address and
+// (vrrp_mcast_group4/6) is joined if any of them advertises by multicast; the source address and
 // checksum style come from the first that sets them. Called with r.mu held.
 func (r *Router) wantedOptions(k connKey) (vrrp.ListenOptions, bool) {
 	var o vrrp.ListenOptions
@@ -31,6 +31,7 @@ func (r *Router) wantedOptions(k connKey) (vrrp.ListenOptions, bool) {
 		}
 		if len(ic.UnicastPeers) == 0 {
 			o.Multicast = true
+			o.Group = groupFor(ic, r.cfg.Global)
 		}
 		if first {
 			o.SrcIP = ic.SrcIP()

@@ -74,17 +74,26 @@ func authType(ic *keepalived.Instance) uint8 {
 	return vrrp.AuthNone
 }
 
-// destinations are where adverts go: the VRRP multicast group of the
-// family, or every unicast peer. vrrp_mcast_group4/6 are parsed but the
-// socket joins the RFC groups only, so adverts go there.
-func destinations(ic *keepalived.Instance) []netip.Addr {
+// destinations are where adverts go: the instance's multicast group, or
+// every unicast peer.
+func destinations(ic *keepalived.Instance, g keepalived.GlobalDefs) []netip.Addr {
 	if len(ic.UnicastPeers) > 0 {
 		return ic.UnicastPeers
 	}
+	return []netip.Addr{groupFor(ic, g)}
+}
+
+// groupFor is the multicast group of an instance's family: global_defs'
+// vrrp_mcast_group4/6 (parsing sets the RFC groups as their defaults).
+func groupFor(ic *keepalived.Instance, g keepalived.GlobalDefs) netip.Addr {
+	grp, rfc := g.McastGroup4, vrrp.GroupIPv4
 	if ic.Family() == 6 {
-		return []netip.Addr{vrrp.GroupIPv6}
+		grp, rfc = g.McastGroup6, vrrp.GroupIPv6
 	}
-	return []netip.Addr{vrrp.GroupIPv4}
+	if !grp.IsValid() {
+		return rfc // a GlobalDefs not made by the parser
+	}
+	return grp
 }
 
 // vipAddresses are every address an instance holds as master: the

@@ -108,7 +108,7 @@ func (in *instance) SendAdvert(priority uint8) error {
 	}
 	p := advert(ic, pass, priority)
 	var first error
-	for _, dst := range destinations(ic) {
+	for _, dst := range destinations(ic, in.r.global()) {
 		if err := c.WriteTo(p, dst, ic.V3PseudoHeader); err != nil && first == nil {
 			first = err
 		}
