@@ -38,7 +38,8 @@ type Received struct {
 	// packet is usually link-local, without zone (the zone is the Conn's
 	// interface).
 	Src, Dst netip.Addr
-	// TTL is the received TTL or hop limit, always 255.
+	// TTL is the received TTL or hop limit: always 255 for a multicast
+	// advert; as received (-1 when not reported) for a unicast one.
 	TTL int
 	// IfIndex is the receiving interface, always the Conn's.
 	IfIndex int
@@ -51,7 +52,7 @@ type Counters struct {
 	Sent           uint64 // packets WriteTo sent
 	SendErrors     uint64 // WriteTo calls that failed after marshaling
 	OtherInterface uint64 // arrived on another interface than the Conn's
-	BadTTL         uint64 // TTL / hop limit other than 255, or not reported
+	BadTTL         uint64 // multicast with a TTL / hop limit other than 255, or not reported
 	BadVersion     uint64 // version not 2 or 3, or 2 over IPv6
 	BadType        uint64 // type not advertisement
 	BadLength      uint64 // IP payload too short or not matching the address count
@@ -197,7 +198,7 @@ func (c *Conn) WriteTo(p *Packet, dst netip.Addr, pseudoHeader bool) error {
 
 // Read blocks until the next valid VRRP packet arrives on the Conn's
 // interface and returns it. Packets that fail a check of RFC 5798 section
-// 7.1 that needs no instance state — TTL / hop limit 255, version, type,
+// 7.1 that needs no instance state — TTL / hop limit 255 (multicast), version, type,
 // length, checksum — or arrive on another interface are dropped and
 // counted, never returned. Read returns an error when the socket fails;
 // after Close the error satisfies errors.Is(err, net.ErrClosed).
@@ -224,7 +225,10 @@ func (c *Conn) check(b []byte, src, dst netip.Addr, ttl, ifindex int) (Received,
 		c.otherInterface.Add(1)
 		return Received{}, false
 	}
-	if ttl != TTL {
+	if dst.IsMulticast() && ttl != TTL {
+		// RFC 5798 section 7.1. A unicast advert may come from a peer
+		// behind a router (keepalived's rule): its TTL is the instance's
+		// to check against the peer's min_ttl/max_ttl.
 		c.badTTL.Add(1)
 		return Received{}, false
 	}

@@ -46,6 +46,7 @@ type instance struct {
 type instanceCounters struct {
 	version, authType, authFail, interval, addrList   int64
 	prioZeroRcvd, prioZeroSent, becomeMaster, release int64
+	ttl                                               int64 // unicast TTL outside the peer's range, or not a peer
 }
 
 func (r *Router) newInstance(ic *keepalived.Instance) *instance {
@@ -128,6 +129,9 @@ func (in *instance) receive(rc vrrp.Received) {
 	ic, pass, _ := in.config()
 	p := rc.Packet
 	switch {
+	case ttlVerdict(ic, rc) != "": // RFC 5798 section 7.1 checks the TTL first
+		in.drop(func(n *instanceCounters) { n.ttl++ }, ttlVerdict(ic, rc), rc)
+		return
 	case int(p.Version) != ic.Version:
 		in.drop(func(n *instanceCounters) { n.version++ }, "version mismatch", rc)
 		return

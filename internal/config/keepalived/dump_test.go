@@ -44,6 +44,9 @@ func dump(c *Config) string {
 			in.InitialState, in.Interface, in.VRID, in.Priority, in.AdvertInt, in.Version, in.V3PseudoHeader)
 		w(1, "nopreempt %t preempt_delay %s auth %q %q", in.NoPreempt, in.PreemptDelay, in.AuthType, in.AuthPass)
 		w(1, "unicast_src_ip %s mcast_src_ip %s peers %s", addr(in.UnicastSrcIP), addr(in.MulticastSrcIP), addrs(in.UnicastPeers))
+		for _, r := range in.PeerTTLs {
+			w(1, "peer %s ttl %d..%d", r.Addr, r.Min, r.Max)
+		}
 		w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d",
 			in.GarpMasterDelay, in.GarpMasterRepeat, in.GarpMasterRefresh, in.GarpMasterRefreshRepeat)
 		w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", in.GarpLowerPrioDelay, in.GarpLowerPrioRepeat, in.HigherPrioSendAdvert)

@@ -135,10 +135,11 @@ func (p *parser) parseInstance(b *node, name string) {
 				continue
 			}
 			for _, m := range n.children {
-				if c.args(m, 0, 0, "") { // a line holds one address
-					if a, ok := c.addrValue(m, m.key()); ok {
-						in.UnicastPeers = append(in.UnicastPeers, a)
-						raw.peers = append(raw.peers, m)
+				if a, ttl, ok := parsePeer(c, m); ok {
+					in.UnicastPeers = append(in.UnicastPeers, a)
+					raw.peers = append(raw.peers, m)
+					if ttl != nil {
+						in.PeerTTLs = append(in.PeerTTLs, *ttl)
 					}
 				}
 			}

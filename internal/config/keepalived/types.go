@@ -115,6 +115,11 @@ type Instance struct {
 	AuthPass     string       // already cut to 8 bytes
 	UnicastSrcIP netip.Addr   // unicast_src_ip; invalid (zero) = the interface's primary address
 	UnicastPeers []netip.Addr // unicast_peer; empty = multicast
+	// PeerTTLs are the unicast peers written with min_ttl and/or max_ttl:
+	// their adverts are checked against the range. Other unicast adverts
+	// are not TTL-checked (keepalived's rule: the peer may sit behind a
+	// router); multicast ones must have TTL 255.
+	PeerTTLs []PeerTTL
 	// MulticastSrcIP is mcast_src_ip: the source of multicast adverts;
 	// invalid (zero) = the interface's primary address. keepalived treats
 	// mcast_src_ip and unicast_src_ip as one setting: SrcIP returns that.
@@ -235,4 +240,12 @@ type SyncGroup struct {
 	Line   int
 	Group  []string // instance names, each in at most one group
 	Notify Notify
+}
+
+// PeerTTL is the TTL / hop-limit range a unicast peer's adverts must
+// arrive with: `unicast_peer { ADDR min_ttl N max_ttl M }`. An unwritten
+// bound is 0 (min) or 255 (max).
+type PeerTTL struct {
+	Addr     netip.Addr
+	Min, Max uint8
 }
