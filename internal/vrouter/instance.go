@@ -41,12 +41,14 @@ type Instance struct {
 	kick    chan struct{} // cap 1: the tracker inputs below changed
 	reconf  chan Config   // cap 1: Reconfigure's latest configuration
 	ran     atomic.Bool
+	gate    atomic.Pointer[func() bool] // see SetGate
 
 	mu sync.Mutex // guards the fields below
 	// Latest tracker inputs; the loop applies the newest values.
 	wantPriority uint8
 	wantFault    bool
 	faultReason  string
+	force        *forceReq // see Force
 	status       InstanceStatus
 }
 
@@ -136,7 +138,7 @@ func (i *Instance) Run(ctx context.Context) error {
 			i.count(func(s *InstanceStatus) { s.ConfiguredPriority = m.cfg.Priority })
 			i.applyTracking(m, now)
 		case <-timer.C():
-			i.apply(m, m.Tick(i.clk.Now()))
+			i.tick(m, i.clk.Now())
 		}
 	}
 }
@@ -233,6 +235,7 @@ func (i *Instance) applyTracking(m *Machine, now time.Time) {
 		i.apply(m, m.SetPriority(now, p))
 		i.apply(m, m.SetFault(now, false, reason))
 	}
+	i.applyForce(m, now)
 }
 
 // apply refreshes the status from the machine (so onTransition already sees

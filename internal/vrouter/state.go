@@ -64,6 +64,9 @@ const (
 	ReasonFaultCleared
 	// ReasonShutdown: any state → Init at Shutdown.
 	ReasonShutdown
+	// ReasonSyncGroup: Backup ↔ Master because another member of the
+	// instance's vrrp_sync_group moved (Force).
+	ReasonSyncGroup
 )
 
 func (r Reason) String() string {
@@ -90,6 +93,8 @@ func (r Reason) String() string {
 		return "fault-cleared"
 	case ReasonShutdown:
 		return "shutdown"
+	case ReasonSyncGroup:
+		return "sync-group"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }

@@ -73,7 +73,7 @@ func New(cfg *keepalived.Config, env Env, log *slog.Logger) (*Router, error) {
 		r.scripts[name] = sr
 	}
 	r.groups = r.newGroups(cfg)
-	r.listeners = []Listener{r.notifyListener}
+	r.listeners = []Listener{r.notifyListener, r.syncListener}
 	return r, nil
 }
 
