@@ -50,6 +50,9 @@ func dump(c *Config) string {
 		w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d",
 			in.GarpMasterDelay, in.GarpMasterRepeat, in.GarpMasterRefresh, in.GarpMasterRefreshRepeat)
 		w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", in.GarpLowerPrioDelay, in.GarpLowerPrioRepeat, in.HigherPrioSendAdvert)
+		if in.UseVMAC {
+			w(1, "use_vmac %s %s xmit_base %t", in.VMACName, in.VMACAddr, in.VMACXmitBase)
+		}
 		for _, v := range in.VIPs {
 			w(1, "vip %s", vip(v))
 		}

@@ -24,6 +24,7 @@ type instanceRaw struct {
 	checksumAsV2 *bool // v3_checksum_as_v2
 	// higher_prio_send_advert written in the instance
 	higherPrioSendAdvert *bool
+	vmac, vmacXmitBase   *node   // use_vmac, vmac_xmit_base; resolved once the VRID and family are known
 	peers                []*node // the line of each UnicastPeers entry
 	badVIP               bool    // a VIP line was rejected (and reported)
 	garpSet              map[string]bool
@@ -192,6 +193,14 @@ func (p *parser) parseInstance(b *node, name string) {
 		case "higher_prio_send_advert":
 			if v, ok := c.boolArg(n); ok {
 				raw.higherPrioSendAdvert = &v
+			}
+		case "use_vmac":
+			raw.vmac = n
+			in.UseVMAC = true
+		case "vmac_xmit_base":
+			if c.args(n, 0, 0, "") {
+				raw.vmacXmitBase = n
+				in.VMACXmitBase = true
 			}
 		case "v3_checksum_as_v2":
 			if v, ok := c.boolArg(n); ok {

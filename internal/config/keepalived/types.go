@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"net"
 	"net/netip"
 	"time"
 )
@@ -139,6 +140,14 @@ type Instance struct {
 	GarpLowerPrioRepeat     int           // garp_lower_prio_repeat; 0 = no re-announce on a lower-priority advert
 	HigherPrioSendAdvert    bool          // higher_prio_send_advert; from global_defs unless set
 	SyncGroup               string        // name of the vrrp_sync_group holding it; "" = none
+	// UseVMAC is use_vmac: a macvlan VMACName with the RFC virtual MAC
+	// VMACAddr (00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID) on
+	// Interface holds the VIPs, so the MAC moves with them; adverts go out
+	// of it unless VMACXmitBase (vmac_xmit_base).
+	UseVMAC      bool
+	VMACName     string           // default "vrrp.VRID"
+	VMACAddr     net.HardwareAddr // default the RFC virtual MAC of the family
+	VMACXmitBase bool
 	// Lines maps each keyword written in the block (e.g. "priority",
 	// "virtual_router_id") to its line in File, for diagnostics.
 	Lines map[string]int

@@ -132,6 +132,7 @@ func (p *parser) validateInstance(in *Instance, raw *instanceRaw) {
 	}
 	p.checkAuth(c, in, raw)
 	p.checkUnicast(c, block, in, raw)
+	p.checkVMAC(c, in, raw)
 	p.resolveTracks(c, in)
 
 	// GARP settings not written in the instance come from global_defs.
