@@ -18,6 +18,12 @@ type ListenOptions struct {
 	// IPv4 address, or its IPv6 link-local address as RFC 5798 section
 	// 5.1.2.1 requires.
 	SrcIP netip.Addr
+	// SrcInterface, when SrcIP is zero, is the interface whose primary
+	// address is the source instead of the listening one (use_vmac: the
+	// VMAC holds only VIPs, its parent the node's own address). IPv6 keeps
+	// the listening interface's link-local address, which must be on the
+	// interface it leaves from.
+	SrcInterface string
 	// Multicast joins the VRRP group (224.0.0.18 or ff02::12, or Group)
 	// on the interface. False receives only packets sent to one of the
 	// host's unicast addresses (unicast_peer mode).
@@ -94,7 +100,13 @@ func Listen(family int, ifname string, opts ListenOptions) (*Conn, error) {
 	}
 	src := opts.SrcIP.Unmap()
 	if !src.IsValid() {
-		if src, err = primaryAddr(ifi, family); err != nil {
+		srcIf := ifi
+		if opts.SrcInterface != "" && family == 4 {
+			if srcIf, err = net.InterfaceByName(opts.SrcInterface); err != nil {
+				return nil, fmt.Errorf("vrrp listen on %q: source interface: %w", ifname, err)
+			}
+		}
+		if src, err = primaryAddr(srcIf, family); err != nil {
 			return nil, fmt.Errorf("vrrp listen on %q: %w", ifname, err)
 		}
 	} else if src.Is4() != (family == 4) {

@@ -35,6 +35,9 @@ func (r *Router) wantedOptions(k connKey) (vrrp.ListenOptions, bool) {
 		}
 		if first {
 			o.SrcIP = ic.SrcIP()
+			if k.iface != ic.Interface {
+				o.SrcInterface = ic.Interface // the VMAC has no address of its own
+			}
 			o.NoPseudoHeader = !ic.V3PseudoHeader
 			first = false
 		}

@@ -107,6 +107,9 @@ func vipAddresses(ic *keepalived.Instance) []vip.Address {
 			if dev == "" {
 				dev = ic.Interface
 			}
+			if ic.UseVMAC && dev == ic.Interface && a.Prefix.Addr().Is4() == (ic.Family() == 4) {
+				dev = ic.VMACName // use_vmac: the VIPs of the family live on the VMAC
+			}
 			out = append(out, vip.Address{Prefix: a.Prefix, Dev: dev, Label: a.Label, Brd: a.Brd, Scope: a.Scope})
 		}
 	}
@@ -119,7 +122,16 @@ type connKey struct {
 	family int
 }
 
-func keyOf(ic *keepalived.Instance) connKey { return connKey{ic.Interface, ic.Family()} }
+func keyOf(ic *keepalived.Instance) connKey { return connKey{advertIface(ic), ic.Family()} }
+
+// advertIface is where an instance's adverts go and come from: its VMAC
+// with use_vmac (unless vmac_xmit_base), else its interface.
+func advertIface(ic *keepalived.Instance) string {
+	if ic.UseVMAC && !ic.VMACXmitBase {
+		return ic.VMACName
+	}
+	return ic.Interface
+}
 
 // handoverLimit bounds how long a master that resigned keeps its VIPs
 // waiting for a backup's first advert: the longest master-down interval a

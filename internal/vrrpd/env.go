@@ -19,6 +19,7 @@ type Env struct {
 	Announcer Announcer
 	Routes    Routes
 	Links     Links
+	VMACs     VMACs
 	// Exec runs a tracking script once and reports its result; nil runs
 	// the command as a process (track.Script's default).
 	Exec func(ctx context.Context, argv []string) error
@@ -54,6 +55,13 @@ type Announcer interface {
 	Announce(ctx context.Context, a vip.Address, count int, interval time.Duration) error
 }
 
+// VMACs creates and removes the macvlan interfaces of use_vmac.
+// *vip.VMACs implements it.
+type VMACs interface {
+	Add(v vip.VMAC) error
+	Delete(v vip.VMAC) error
+}
+
 // Links reports interface link state.
 type Links interface {
 	// LinkUp reports whether an interface exists and carries traffic.
@@ -82,6 +90,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Links == nil {
 		e.Links = hostLinks{}
+	}
+	if e.VMACs == nil {
+		e.VMACs = &vip.VMACs{}
 	}
 	if e.Now == nil {
 		e.Now = time.Now

@@ -140,6 +140,11 @@ func (r *Router) Run(ctx context.Context) error {
 	defer r.endLife()
 	go r.notify.run()
 	defer r.notify.close()
+	if err := r.createVMACs(); err != nil {
+		r.removeVMACs()
+		return err
+	}
+	defer r.removeVMACs() // last: after the VIPs on them are released
 
 	for _, in := range r.instanceList() {
 		ic, _, _ := in.config()

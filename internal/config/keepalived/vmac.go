@@ -65,8 +65,15 @@ func (p *parser) checkVMAC(c checker, in *Instance, raw *instanceRaw) {
 		}
 		in.VMACAddr = net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, kind, in.VRID}
 	}
-	if len(in.UnicastPeers) > 0 && !in.VMACXmitBase {
+	switch {
+	case in.VMACXmitBase:
+	case len(in.UnicastPeers) > 0:
 		c.warnf(n, "use_vmac with unicast_peer needs vmac_xmit_base (keepalived.conf(5)): adverts go out of %s", in.Interface)
+		in.VMACXmitBase = true
+	case in.Family() == 6:
+		// Every node's VMAC has the same link-local address, so adverts
+		// from it could not tell the routers apart.
+		c.warnf(n, "halo sends IPv6 adverts of a use_vmac instance from %s (as vmac_xmit_base); the VIPs live on the VMAC", in.Interface)
 		in.VMACXmitBase = true
 	}
 	for _, o := range p.cfg.Instances {
