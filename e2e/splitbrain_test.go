@@ -31,26 +31,41 @@ func TestSplitBrainHealsWithinOneAdvert(t *testing.T) {
 		{"VRRPv3 advert_int 0.1", drill.Pair{Version: 3, Advert: 100 * time.Millisecond}},
 	}
 	orders := []struct {
-		name        string
-		winnerFirst bool
+		name  string
+		order healOrder
 	}{
-		{"the winner's advert crosses first", true},
-		{"the loser's advert crosses first", false},
+		{"the winner's advert crosses first", winnerFirst},
+		{"the loser's advert crosses first", loserFirst},
+		{"the loser-to-winner direction heals an interval before the other", loserDirectionFirst},
 	}
 	for _, pc := range pairs {
 		for _, oc := range orders {
 			t.Run(pc.name+", "+oc.name, func(t *testing.T) {
-				splitBrainHeal(t, pc.pair, oc.winnerFirst)
+				splitBrainHeal(t, pc.pair, oc.order)
 			})
 		}
 	}
 }
 
+// healOrder is how the link heals.
+type healOrder int
+
+const (
+	// Both directions at once, right after the loser's advert: the
+	// winner's advert crosses first, the loser answers before it yields.
+	winnerFirst healOrder = iota
+	// Both directions at once, right after the winner's advert.
+	loserFirst
+	// lb2 → lb1 first: the winner hears the loser and re-announces while
+	// both are still master; lb1 → lb2 two intervals later.
+	loserDirectionFirst
+)
+
 // healMargin covers scheduling on a loaded machine and the 10 ms probe
 // cadence; the bound asserted is one advert interval plus this.
 const healMargin = 100 * time.Millisecond
 
-func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
+func splitBrainHeal(t *testing.T, pair drill.Pair, order healOrder) {
 	s := newSite(t)
 	if err := s.StartWebServers(webPort); err != nil {
 		t.Fatal(err)
@@ -87,6 +102,21 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
 	time.Sleep(1100 * time.Millisecond)
 	p := probe(t, s, vip)
 
+	if order == loserDirectionFirst {
+		if err := s.Lab.BlockVRRP([2]*drillHost{s.LB1, s.LB2}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * adv)
+		if !drill.HasAddr(s.LB2, vip) {
+			t.Fatal("lb2 released the VIP before it could hear lb1")
+		}
+		if err := s.Lab.BlockVRRP(); err != nil {
+			t.Fatal(err)
+		}
+		healOK(t, s, p, adv, time.Now(), nil)
+		return
+	}
+
 	// Set the phase: lb2 paused for longer than an interval sends its next
 	// advert the moment it resumes, which we make half an interval after
 	// one of lb1's. Then healing right after one node's advert lets the
@@ -98,7 +128,7 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
 	lb2.Signal(syscall.SIGCONT)
 	adverts.next(t, drill.Primary(s.LB2), 3*adv)
 	first, other := drill.Primary(s.LB1), drill.Primary(s.LB2)
-	if !winnerFirst {
+	if order == loserFirst {
 		first, other = other, first
 	}
 	adverts.next(t, other, 3*adv) // `first` speaks next, about half an interval on
@@ -113,6 +143,15 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
 			start.Format("15:04:05.000"), healed.Format("15:04:05.000"), crossed.src, crossed.at.Format("15:04:05.000"), first)
 	}
 
+	healOK(t, s, p, adv, healed, &crossed)
+}
+
+// healOK checks, after the link healed at healed, that lb1 alone holds the
+// VIP, that the client's probes succeed again within one advert interval
+// (+ healMargin), and that its ARP entry names lb1.
+func healOK(t *testing.T, s *drill.Site, p *runningProbe, adv time.Duration, healed time.Time, crossed *seenAdvert) {
+	t.Helper()
+	vip := drill.VIP4
 	waitHolder(t, s, vip, s.LB1, 3*adv+time.Second)
 	time.Sleep(adv + healMargin + 300*time.Millisecond) // probes running past the bound
 	samples := p.stop()
@@ -120,8 +159,11 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, winnerFirst bool) {
 	if back < 0 {
 		t.Fatalf("the client never reached the VIP again after the heal (%d probes lost)", lost)
 	}
-	t.Logf("heal: first advert from %v %v after the heal; client reaches the VIP %v after the heal (%d probes lost)",
-		crossed.src, crossed.at.Sub(healed).Round(time.Millisecond), back.Round(time.Millisecond), lost)
+	first := "both directions healed in turn"
+	if crossed != nil {
+		first = fmt.Sprintf("first advert from %v %v after the heal", crossed.src, crossed.at.Sub(healed).Round(time.Millisecond))
+	}
+	t.Logf("heal: %s; client reaches the VIP %v after the heal (%d probes lost)", first, back.Round(time.Millisecond), lost)
 	if back > adv+healMargin {
 		t.Errorf("the client reached the VIP again %v after the heal, want within one advert interval %v (+%v)", back, adv, healMargin)
 	}
