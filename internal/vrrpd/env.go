@@ -19,12 +19,13 @@ type Env struct {
 	Announcer Announcer
 	Routes    Routes
 	Links     Links
-	VMACs     VMACs
 	// Exec runs a tracking script once and reports its result; nil runs
 	// the command as a process (track.Script's default).
 	Exec func(ctx context.Context, argv []string) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// VMACs makes use_vmac's macvlans; nil is the host (vip.VMACs).
+	VMACs VMACs
 }
 
 // Network opens VRRP sockets.
