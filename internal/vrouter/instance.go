@@ -16,6 +16,13 @@ type Sender interface {
 	SendAdvert(priority uint8) error
 }
 
+// Reannouncer is implemented by a Sender that can announce the VIPs again
+// (Reannounce actions); with a Sender that does not, they are ignored. It
+// runs on the loop and must not block.
+type Reannouncer interface {
+	Reannounce()
+}
+
 // advertQueue bounds the adverts waiting for the loop. VRRP tolerates loss;
 // a full queue drops (and counts) rather than blocking the receiver.
 const advertQueue = 64
@@ -34,6 +41,7 @@ type Instance struct {
 	kick    chan struct{} // cap 1: the tracker inputs below changed
 	reconf  chan Config   // cap 1: Reconfigure's latest configuration
 	ran     atomic.Bool
+	gate    atomic.Pointer[func() bool] // see SetGate
 
 	mu sync.Mutex // guards the fields below
 	// Latest tracker inputs; the loop applies the newest values.
@@ -41,6 +49,7 @@ type Instance struct {
 	wantFault    bool
 	faultReason  string
 	wantMaint    bool
+	force        *forceReq // see Force
 	status       InstanceStatus
 }
 
@@ -131,7 +140,7 @@ func (i *Instance) Run(ctx context.Context) error {
 			i.count(func(s *InstanceStatus) { s.ConfiguredPriority = m.cfg.Priority })
 			i.applyTracking(m, now)
 		case <-timer.C():
-			i.apply(m, m.Tick(i.clk.Now()))
+			i.tick(m, i.clk.Now())
 		}
 	}
 }
@@ -243,6 +252,7 @@ func (i *Instance) applyTracking(m *Machine, now time.Time) {
 		i.apply(m, m.SetPriority(now, p))
 		i.apply(m, m.SetFault(now, false, reason))
 	}
+	i.applyForce(m, now)
 }
 
 // apply refreshes the status from the machine (so onTransition already sees
@@ -262,6 +272,10 @@ func (i *Instance) apply(m *Machine, acts []Action) {
 			i.send(a.Priority)
 		case Transition:
 			i.transition(a)
+		case Reannounce:
+			if r, ok := i.sender.(Reannouncer); ok {
+				r.Reannounce()
+			}
 		}
 	}
 }

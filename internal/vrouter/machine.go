@@ -33,6 +33,10 @@ type Config struct {
 	// PrimaryIP is our own address on the interface, sent as the adverts'
 	// source; it breaks ties at equal priority.
 	PrimaryIP netip.Addr
+	// HigherPrioSendAdvert is keepalived's higher_prio_send_advert: a
+	// Master that hears a better master sends one advert of its own before
+	// it steps down. false yields silently, as RFC 5798 §6.4.3 does.
+	HigherPrioSendAdvert bool
 }
 
 // Advert is a received, already validated advertisement.

@@ -78,8 +78,9 @@ func v3(prio uint8, interval time.Duration) Config {
 
 func with(c Config, f func(*Config)) Config { f(&c); return c }
 
-func nopreempt(c *Config)   { c.Preempt = false }
-func stateMaster(c *Config) { c.InitialState = Master }
+func nopreempt(c *Config)        { c.Preempt = false }
+func stateMaster(c *Config)      { c.InitialState = Master }
+func sendsBeforeYield(c *Config) { c.HigherPrioSendAdvert = true }
 
 func runSteps(t *testing.T, cfg Config, steps []step) *Machine {
 	t.Helper()
@@ -262,13 +263,26 @@ func TestMachineMaster(t *testing.T) {
 			begin,
 			{ms(500), advert(ipHigh, 100, sec(1)), []Action{move(Master, Backup, ReasonEqualPriorityHigherIP)}, Backup, ms(500) + v2Prio100Down},
 		}},
-		{"a master keeps the role on an equal-priority advert from a lower address and answers", master100, []step{
+		{"a master keeps the role on an equal-priority advert from a lower address, answers and re-announces", master100, []step{
 			begin,
-			{ms(500), advert(ipLow, 100, sec(1)), []Action{send(100)}, Master, sec(1.5)},
+			{ms(500), advert(ipLow, 100, sec(1)), []Action{send(100), Reannounce{}}, Master, sec(1.5)},
 		}},
-		{"a master answers a lower-priority advert at once and stays master", master100, []step{
+		{"a master answers a lower-priority advert at once, re-announces its VIPs and stays master", master100, []step{
 			begin,
-			{ms(300), advert(ipHigh, 99, sec(1)), []Action{send(100)}, Master, sec(1.3)},
+			{ms(300), advert(ipHigh, 99, sec(1)), []Action{send(100), Reannounce{}}, Master, sec(1.3)},
+			{ms(400), advert(ipHigh, 99, sec(1)), []Action{send(100), Reannounce{}}, Master, sec(1.4)},
+		}},
+		{"with higher_prio_send_advert a master sends one advert before it yields to a higher priority", with(master100, sendsBeforeYield), []step{
+			begin,
+			{ms(500), advert(ipLow, 150, sec(1)), []Action{send(100), move(Master, Backup, ReasonHigherPriority)}, Backup, ms(500) + v2Prio100Down},
+		}},
+		{"with higher_prio_send_advert a master sends one advert before it yields on an equal-priority tie it loses", with(master100, sendsBeforeYield), []step{
+			begin,
+			{ms(500), advert(ipHigh, 100, sec(1)), []Action{send(100), move(Master, Backup, ReasonEqualPriorityHigherIP)}, Backup, ms(500) + v2Prio100Down},
+		}},
+		{"with higher_prio_send_advert a backup stays silent on a higher-priority advert", with(v2(100), sendsBeforeYield), []step{
+			{0, start(), []Action{move(Init, Backup, ReasonStartup)}, Backup, v2Prio100Down},
+			{ms(500), advert(ipLow, 150, sec(1)), nil, Backup, ms(500) + v2Prio100Down},
 		}},
 		{"a master answers a priority-zero advert at once", master100, []step{
 			begin,

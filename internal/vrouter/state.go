@@ -68,6 +68,9 @@ const (
 	// ReasonMaintenance: Master → Backup, the node was put in maintenance
 	// (a planned handover): it resigned with a priority-0 advert.
 	ReasonMaintenance
+	// ReasonSyncGroup: Backup ↔ Master because another member of the
+	// instance's vrrp_sync_group moved (Force).
+	ReasonSyncGroup
 )
 
 func (r Reason) String() string {
@@ -96,12 +99,14 @@ func (r Reason) String() string {
 		return "shutdown"
 	case ReasonMaintenance:
 		return "maintenance"
+	case ReasonSyncGroup:
+		return "sync-group"
 	}
 	return fmt.Sprintf("Reason(%d)", int(r))
 }
 
 // Action is something the caller of a Machine must do, in the order
-// returned: a SendAdvert or a Transition.
+// returned: a SendAdvert, a Transition or a Reannounce.
 type Action interface{ isAction() }
 
 // SendAdvert asks the caller to send one advertisement with this priority
@@ -125,5 +130,11 @@ type Transition struct {
 	Peer netip.Addr
 }
 
+// Reannounce asks the caller, a Master, to announce its VIPs again now
+// (gratuitous ARP / unsolicited NA): it heard a lower-priority master, so
+// clients may have learnt the other node's MAC.
+type Reannounce struct{}
+
 func (SendAdvert) isAction() {}
+func (Reannounce) isAction() {}
 func (Transition) isAction() {}

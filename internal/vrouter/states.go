@@ -59,13 +59,26 @@ func (m *Machine) advertInMaster(now time.Time, a Advert) []Action {
 		// (725)–(730): another router resigned; assert ourselves at once.
 		return m.sendAdvert(now)
 	case a.Priority > m.priority:
-		return m.stepDown(now, a, ReasonHigherPriority)
+		return m.yield(now, a, ReasonHigherPriority)
 	case a.Priority == m.priority && winsTie(a.Src, m.cfg.PrimaryIP):
-		return m.stepDown(now, a, ReasonEqualPriorityHigherIP)
+		return m.yield(now, a, ReasonEqualPriorityHigherIP)
 	}
 	// (780) says discard. keepalived: answer with an advert right away so
-	// a lower-priority master steps down without waiting an interval.
-	return m.sendAdvert(now)
+	// a lower-priority master steps down without waiting an interval, and
+	// re-announce the VIPs: during a split brain the clients' ARP caches
+	// may point at the other master.
+	return append(m.sendAdvert(now), Reannounce{})
+}
+
+// yield steps down to a better master. With HigherPrioSendAdvert it first
+// sends one advert of its own, so the winner hears a lower-priority master
+// and re-announces the VIPs whichever advert crossed a healed link first.
+func (m *Machine) yield(now time.Time, a Advert, r Reason) []Action {
+	var acts []Action
+	if m.cfg.HigherPrioSendAdvert {
+		acts = append(acts, SendAdvert{Priority: m.priority})
+	}
+	return append(acts, m.stepDown(now, a, r)...)
 }
 
 // stepDown is RFC 5798 §6.4.3 (755)–(775): Master → Backup, adopting the

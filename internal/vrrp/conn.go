@@ -18,10 +18,19 @@ type ListenOptions struct {
 	// IPv4 address, or its IPv6 link-local address as RFC 5798 section
 	// 5.1.2.1 requires.
 	SrcIP netip.Addr
-	// Multicast joins the VRRP group (224.0.0.18 or ff02::12) on the
-	// interface. False receives only packets sent to one of the host's
-	// unicast addresses (unicast_peer mode).
+	// SrcInterface, when SrcIP is zero, is the interface whose primary
+	// address is the source instead of the listening one (use_vmac: the
+	// VMAC holds only VIPs, its parent the node's own address). IPv6 keeps
+	// the listening interface's link-local address, which must be on the
+	// interface it leaves from.
+	SrcInterface string
+	// Multicast joins the VRRP group (224.0.0.18 or ff02::12, or Group)
+	// on the interface. False receives only packets sent to one of the
+	// host's unicast addresses (unicast_peer mode).
 	Multicast bool
+	// Group is the multicast group to join (keepalived's vrrp_mcast_group4
+	// or vrrp_mcast_group6); zero means the RFC group of the family.
+	Group netip.Addr
 	// NoPseudoHeader verifies received VRRPv3-over-IPv4 checksums without
 	// the IPv4 pseudo-header (RFC 9568 routers). It does not change what
 	// WriteTo sends, which its own argument chooses.
@@ -35,7 +44,8 @@ type Received struct {
 	// packet is usually link-local, without zone (the zone is the Conn's
 	// interface).
 	Src, Dst netip.Addr
-	// TTL is the received TTL or hop limit, always 255.
+	// TTL is the received TTL or hop limit: always 255 for a multicast
+	// advert; as received (-1 when not reported) for a unicast one.
 	TTL int
 	// IfIndex is the receiving interface, always the Conn's.
 	IfIndex int
@@ -48,7 +58,7 @@ type Counters struct {
 	Sent           uint64 // packets WriteTo sent
 	SendErrors     uint64 // WriteTo calls that failed after marshaling
 	OtherInterface uint64 // arrived on another interface than the Conn's
-	BadTTL         uint64 // TTL / hop limit other than 255, or not reported
+	BadTTL         uint64 // multicast with a TTL / hop limit other than 255, or not reported
 	BadVersion     uint64 // version not 2 or 3, or 2 over IPv6
 	BadType        uint64 // type not advertisement
 	BadLength      uint64 // IP payload too short or not matching the address count
@@ -90,17 +100,29 @@ func Listen(family int, ifname string, opts ListenOptions) (*Conn, error) {
 	}
 	src := opts.SrcIP.Unmap()
 	if !src.IsValid() {
-		if src, err = primaryAddr(ifi, family); err != nil {
+		srcIf := ifi
+		if opts.SrcInterface != "" && family == 4 {
+			if srcIf, err = net.InterfaceByName(opts.SrcInterface); err != nil {
+				return nil, fmt.Errorf("vrrp listen on %q: source interface: %w", ifname, err)
+			}
+		}
+		if src, err = primaryAddr(srcIf, family); err != nil {
 			return nil, fmt.Errorf("vrrp listen on %q: %w", ifname, err)
 		}
 	} else if src.Is4() != (family == 4) {
 		return nil, fmt.Errorf("vrrp listen on %q: source %v is not an ipv%d address", ifname, src, family)
 	}
+	group := netip.Addr{}
+	if opts.Multicast {
+		if group, err = groupOf(family, opts.Group); err != nil {
+			return nil, fmt.Errorf("vrrp listen on %q: %w", ifname, err)
+		}
+	}
 	var sock socket
 	if family == 4 {
-		sock, err = openSocket4(ifi, opts.Multicast)
+		sock, err = openSocket4(ifi, group)
 	} else {
-		sock, err = openSocket6(ifi, opts.Multicast)
+		sock, err = openSocket6(ifi, group)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("vrrp listen on %q (ipv%d): %w", ifname, family, err)
@@ -115,6 +137,21 @@ func Listen(family int, ifname string, opts ListenOptions) (*Conn, error) {
 		// read whole and rejected by length.
 		buf: make([]byte, 65536),
 	}, nil
+}
+
+// groupOf is the multicast group a Conn of family joins: g, or the RFC
+// group when g is zero.
+func groupOf(family int, g netip.Addr) (netip.Addr, error) {
+	g = g.Unmap()
+	switch {
+	case !g.IsValid() && family == 4:
+		return GroupIPv4, nil
+	case !g.IsValid():
+		return GroupIPv6, nil
+	case !g.IsMulticast() || g.Is4() != (family == 4):
+		return netip.Addr{}, fmt.Errorf("group %v is not an ipv%d multicast address", g, family)
+	}
+	return g, nil
 }
 
 // primaryAddr is the address VRRP sends from by default: the interface's
@@ -173,7 +210,7 @@ func (c *Conn) WriteTo(p *Packet, dst netip.Addr, pseudoHeader bool) error {
 
 // Read blocks until the next valid VRRP packet arrives on the Conn's
 // interface and returns it. Packets that fail a check of RFC 5798 section
-// 7.1 that needs no instance state — TTL / hop limit 255, version, type,
+// 7.1 that needs no instance state — TTL / hop limit 255 (multicast), version, type,
 // length, checksum — or arrive on another interface are dropped and
 // counted, never returned. Read returns an error when the socket fails;
 // after Close the error satisfies errors.Is(err, net.ErrClosed).
@@ -200,7 +237,10 @@ func (c *Conn) check(b []byte, src, dst netip.Addr, ttl, ifindex int) (Received,
 		c.otherInterface.Add(1)
 		return Received{}, false
 	}
-	if ttl != TTL {
+	if dst.IsMulticast() && ttl != TTL {
+		// RFC 5798 section 7.1. A unicast advert may come from a peer
+		// behind a router (keepalived's rule): its TTL is the instance's
+		// to check against the peer's min_ttl/max_ttl.
 		c.badTTL.Add(1)
 		return Received{}, false
 	}

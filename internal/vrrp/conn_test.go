@@ -227,6 +227,7 @@ func TestListenRejects(t *testing.T) {
 		{"a missing interface", 4, "nosuch0", ListenOptions{}},
 		{"an IPv6 source for IPv4", 4, "va", ListenOptions{SrcIP: hostA6}},
 		{"an interface without IPv6 link-local address", 6, "lo", ListenOptions{}},
+		{"a unicast address as the group", 4, "va", ListenOptions{Multicast: true, Group: hostB4}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

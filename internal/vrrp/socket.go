@@ -19,8 +19,9 @@ type socket interface {
 	close() error
 }
 
-// openSocket4 opens and configures the IPv4 raw socket of Listen.
-func openSocket4(ifi *net.Interface, multicast bool) (socket, error) {
+// openSocket4 opens and configures the IPv4 raw socket of Listen; a valid
+// group is joined on ifi.
+func openSocket4(ifi *net.Interface, group netip.Addr) (socket, error) {
 	c, err := net.ListenPacket(fmt.Sprintf("ip4:%d", IPProtocol), "0.0.0.0")
 	if err != nil {
 		return nil, err
@@ -37,11 +38,11 @@ func openSocket4(ifi *net.Interface, multicast bool) (socket, error) {
 		// Received TTL (IP_RECVTTL), destination and interface
 		// (IP_PKTINFO): Read checks all three.
 		step{"ask for ttl, destination and interface", func() error { return pc.SetControlMessage(ipv4.FlagTTL|ipv4.FlagDst|ipv4.FlagInterface, true) }},
-		step{"join 224.0.0.18", func() error {
-			if !multicast {
+		step{"join " + group.String(), func() error {
+			if !group.IsValid() {
 				return nil
 			}
-			return pc.JoinGroup(ifi, &net.IPAddr{IP: GroupIPv4.AsSlice()})
+			return pc.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
 		}},
 	)
 	if err != nil {
@@ -87,7 +88,7 @@ func (s *socket4) close() error { return s.pc.Close() }
 // from and the destination IPV6_PKTINFO reports, so that a bad checksum is
 // counted (the kernel would drop it silently) and IPv4 and IPv6 share one
 // code path.
-func openSocket6(ifi *net.Interface, multicast bool) (socket, error) {
+func openSocket6(ifi *net.Interface, group netip.Addr) (socket, error) {
 	c, err := net.ListenPacket(fmt.Sprintf("ip6:%d", IPProtocol), "::")
 	if err != nil {
 		return nil, err
@@ -101,11 +102,11 @@ func openSocket6(ifi *net.Interface, multicast bool) (socket, error) {
 		step{"ask for hop limit, destination and interface", func() error {
 			return pc.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst|ipv6.FlagInterface, true)
 		}},
-		step{"join ff02::12", func() error {
-			if !multicast {
+		step{"join " + group.String(), func() error {
+			if !group.IsValid() {
 				return nil
 			}
-			return pc.JoinGroup(ifi, &net.IPAddr{IP: GroupIPv6.AsSlice()})
+			return pc.JoinGroup(ifi, &net.IPAddr{IP: group.AsSlice()})
 		}},
 	)
 	if err != nil {

@@ -19,7 +19,7 @@ type connEntry struct {
 }
 
 // wantedOptions are the socket options the instances on k need: the group
-// is joined if any of them advertises by multicast; the source address and
+// (vrrp_mcast_group4/6) is joined if any of them advertises by multicast; the source address and
 // checksum style come from the first that sets them. Called with r.mu held.
 func (r *Router) wantedOptions(k connKey) (vrrp.ListenOptions, bool) {
 	var o vrrp.ListenOptions
@@ -31,9 +31,13 @@ func (r *Router) wantedOptions(k connKey) (vrrp.ListenOptions, bool) {
 		}
 		if len(ic.UnicastPeers) == 0 {
 			o.Multicast = true
+			o.Group = groupFor(ic, r.cfg.Global)
 		}
 		if first {
 			o.SrcIP = ic.SrcIP()
+			if k.iface != ic.Interface {
+				o.SrcInterface = ic.Interface // the VMAC has no address of its own
+			}
 			o.NoPseudoHeader = !ic.V3PseudoHeader
 			first = false
 		}

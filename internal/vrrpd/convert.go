@@ -26,6 +26,8 @@ func machineConfig(ic *keepalived.Instance, primary netip.Addr) vrouter.Config {
 		PreemptDelay:   ic.PreemptDelay,
 		InitialState:   vrouter.Backup,
 		PrimaryIP:      primary,
+
+		HigherPrioSendAdvert: ic.HigherPrioSendAdvert,
 	}
 	if ic.InitialState == keepalived.StateMaster {
 		mc.InitialState = vrouter.Master
@@ -72,17 +74,26 @@ func authType(ic *keepalived.Instance) uint8 {
 	return vrrp.AuthNone
 }
 
-// destinations are where adverts go: the VRRP multicast group of the
-// family, or every unicast peer. vrrp_mcast_group4/6 are parsed but the
-// socket joins the RFC groups only, so adverts go there.
-func destinations(ic *keepalived.Instance) []netip.Addr {
+// destinations are where adverts go: the instance's multicast group, or
+// every unicast peer.
+func destinations(ic *keepalived.Instance, g keepalived.GlobalDefs) []netip.Addr {
 	if len(ic.UnicastPeers) > 0 {
 		return ic.UnicastPeers
 	}
+	return []netip.Addr{groupFor(ic, g)}
+}
+
+// groupFor is the multicast group of an instance's family: global_defs'
+// vrrp_mcast_group4/6 (parsing sets the RFC groups as their defaults).
+func groupFor(ic *keepalived.Instance, g keepalived.GlobalDefs) netip.Addr {
+	grp, rfc := g.McastGroup4, vrrp.GroupIPv4
 	if ic.Family() == 6 {
-		return []netip.Addr{vrrp.GroupIPv6}
+		grp, rfc = g.McastGroup6, vrrp.GroupIPv6
 	}
-	return []netip.Addr{vrrp.GroupIPv4}
+	if !grp.IsValid() {
+		return rfc // a GlobalDefs not made by the parser
+	}
+	return grp
 }
 
 // vipAddresses are every address an instance holds as master: the
@@ -96,6 +107,9 @@ func vipAddresses(ic *keepalived.Instance) []vip.Address {
 			if dev == "" {
 				dev = ic.Interface
 			}
+			if ic.UseVMAC && dev == ic.Interface && a.Prefix.Addr().Is4() == (ic.Family() == 4) {
+				dev = ic.VMACName // use_vmac: the VIPs of the family live on the VMAC
+			}
 			out = append(out, vip.Address{Prefix: a.Prefix, Dev: dev, Label: a.Label, Brd: a.Brd, Scope: a.Scope})
 		}
 	}
@@ -108,7 +122,16 @@ type connKey struct {
 	family int
 }
 
-func keyOf(ic *keepalived.Instance) connKey { return connKey{ic.Interface, ic.Family()} }
+func keyOf(ic *keepalived.Instance) connKey { return connKey{advertIface(ic), ic.Family()} }
+
+// advertIface is where an instance's adverts go and come from: its VMAC
+// with use_vmac (unless vmac_xmit_base), else its interface.
+func advertIface(ic *keepalived.Instance) string {
+	if ic.UseVMAC && !ic.VMACXmitBase {
+		return ic.VMACName
+	}
+	return ic.Interface
+}
 
 // handoverLimit bounds how long a master that resigned keeps its VIPs
 // waiting for a backup's first advert: the longest master-down interval a

@@ -27,6 +27,8 @@ type Env struct {
 	Exec func(ctx context.Context, argv []string) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// VMACs makes use_vmac's macvlans; nil is the host (vip.VMACs).
+	VMACs VMACs
 }
 
 // Network opens VRRP sockets.
@@ -66,6 +68,13 @@ type Handoff interface {
 	StopForward(key string) error
 }
 
+// VMACs creates and removes the macvlan interfaces of use_vmac.
+// *vip.VMACs implements it.
+type VMACs interface {
+	Add(v vip.VMAC) error
+	Delete(v vip.VMAC) error
+}
+
 // Links reports interface link state.
 type Links interface {
 	// LinkUp reports whether an interface exists and carries traffic.
@@ -97,6 +106,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Handoff == nil {
 		e.Handoff = &vip.Handoff{}
+	}
+	if e.VMACs == nil {
+		e.VMACs = &vip.VMACs{}
 	}
 	if e.Now == nil {
 		e.Now = time.Now

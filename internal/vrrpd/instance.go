@@ -54,6 +54,7 @@ type instance struct {
 type instanceCounters struct {
 	version, authType, authFail, interval, addrList   int64
 	prioZeroRcvd, prioZeroSent, becomeMaster, release int64
+	ttl                                               int64 // unicast TTL outside the peer's range, or not a peer
 }
 
 func (r *Router) newInstance(ic *keepalived.Instance) *instance {
@@ -119,7 +120,7 @@ func (in *instance) SendAdvert(priority uint8) error {
 	}
 	p := advert(ic, pass, priority)
 	var first error
-	for _, dst := range destinations(ic) {
+	for _, dst := range destinations(ic, in.r.global()) {
 		if err := c.WriteTo(p, dst, ic.V3PseudoHeader); err != nil && first == nil {
 			first = err
 		}
@@ -139,6 +140,9 @@ func (in *instance) receive(rc vrrp.Received) {
 	ic, pass, _ := in.config()
 	p := rc.Packet
 	switch {
+	case ttlVerdict(ic, rc) != "": // RFC 5798 section 7.1 checks the TTL first
+		in.drop(func(n *instanceCounters) { n.ttl++ }, ttlVerdict(ic, rc), rc)
+		return
 	case int(p.Version) != ic.Version:
 		in.drop(func(n *instanceCounters) { n.version++ }, "version mismatch", rc)
 		return

@@ -24,6 +24,9 @@ func (r *Router) Reload(cfg *keepalived.Config) ([]string, error) {
 	if err := checkVRIDs(cfg); err != nil {
 		return nil, err
 	}
+	if err := r.checkVMACReload(cfg); err != nil {
+		return nil, err
+	}
 	newScripts := map[string]*scriptRunner{}
 	r.mu.RLock()
 	for name, def := range cfg.Scripts {

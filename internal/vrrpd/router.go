@@ -80,7 +80,7 @@ func New(cfg *keepalived.Config, env Env, log *slog.Logger) (*Router, error) {
 		r.scripts[name] = sr
 	}
 	r.groups = r.newGroups(cfg)
-	r.listeners = []Listener{r.notifyListener}
+	r.listeners = []Listener{r.notifyListener, r.syncListener}
 	return r, nil
 }
 
@@ -147,6 +147,11 @@ func (r *Router) Run(ctx context.Context) error {
 	defer r.endLife()
 	go r.notify.run()
 	defer r.notify.close()
+	if err := r.createVMACs(); err != nil {
+		r.removeVMACs()
+		return err
+	}
+	defer r.removeVMACs() // last: after the VIPs on them are released
 
 	for _, in := range r.instanceList() {
 		ic, _, _ := in.config()

@@ -76,7 +76,7 @@ func (r *Router) instanceStat(in *instance) stats.Instance {
 		ReleaseMaster:        n.release,
 		PacketLengthErrors:   int64(sc.BadLength),
 		AdvertIntervalErrors: n.interval,
-		IPTTLErrors:          int64(sc.BadTTL),
+		IPTTLErrors:          int64(sc.BadTTL) + n.ttl,
 		InvalidTypeReceived:  int64(sc.BadType),
 		AddressListErrors:    n.addrList,
 		AuthTypeMismatch:     n.authType,

@@ -7,11 +7,14 @@ import (
 	"github.com/halo-lb/halo/internal/vrouter"
 )
 
-// syncGroup keeps the members of a vrrp_sync_group together the way
-// keepalived users rely on most: when one member is in FAULT (its own
-// tracking failed), every member goes to FAULT, so the VIPs of the group
-// move as one. It also runs the group's notify scripts once all members
-// agree on a state.
+// syncGroup keeps the members of a vrrp_sync_group together, as keepalived
+// does, so the VIPs of the group move as one: when one member is in FAULT
+// (its own tracking failed), every member goes to FAULT; when one becomes
+// MASTER, the others take over with it; when one steps down to BACKUP (it
+// heard a better master), the others step down too; and a BACKUP member
+// does not take over on its own while another member still follows a live
+// master. It also runs the group's notify scripts once all members agree
+// on a state.
 type syncGroup struct {
 	r       *Router
 	cfg     *keepalived.SyncGroup
@@ -34,7 +37,73 @@ func (r *Router) newGroups(cfg *keepalived.Config) []*syncGroup {
 		}
 		out = append(out, sg)
 	}
+	// Every instance's gate follows the new groups: members ask theirs,
+	// the others take over freely.
+	for _, in := range r.instances {
+		in.router.SetGate(nil)
+	}
+	for _, sg := range out {
+		for _, m := range sg.members {
+			m.router.SetGate(func() bool { return sg.mayTakeOver(m) })
+		}
+	}
 	return out
+}
+
+// syncListener moves the other members of a group when one moves on its
+// own (moves the group caused carry ReasonSyncGroup and are not followed).
+func (r *Router) syncListener(e Event) {
+	if e.Reason == vrouter.ReasonSyncGroup {
+		return
+	}
+	var to vrouter.State
+	switch {
+	case e.To == vrouter.Master && (e.From == vrouter.Backup || e.From == vrouter.Init):
+		to = vrouter.Master
+	case e.From == vrouter.Master && e.To == vrouter.Backup:
+		to = vrouter.Backup
+	default:
+		return // FAULT goes through the group fault; INIT is a stop
+	}
+	r.mu.RLock()
+	gs := r.groups
+	r.mu.RUnlock()
+	for _, sg := range gs {
+		if !sg.has(e.Instance) {
+			continue
+		}
+		detail := "sync group " + sg.cfg.Name + ": " + e.Instance + " " + e.To.String()
+		for _, m := range sg.members {
+			if m.name != e.Instance {
+				m.router.Force(to, detail)
+			}
+		}
+	}
+}
+
+func (sg *syncGroup) has(name string) bool {
+	for _, m := range sg.members {
+		if m.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// mayTakeOver is in's gate: a member may leave BACKUP on its own timer
+// unless another member is BACKUP to a master it still hears — the group
+// would otherwise take over from half a live peer. When that master dies,
+// its follower's timer runs out too and the group moves.
+func (sg *syncGroup) mayTakeOver(in *instance) bool {
+	for _, m := range sg.members {
+		if m == in {
+			continue
+		}
+		if st := m.router.Status(); st.State == vrouter.Backup && st.Master.IsValid() {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Router) groupsChanged() {

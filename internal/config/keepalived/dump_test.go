@@ -24,6 +24,7 @@ func dump(c *Config) string {
 	w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d interval %s gna_interval %s",
 		g.GarpMasterDelay, g.GarpMasterRepeat, g.GarpMasterRefresh, g.GarpMasterRefreshRepeat, g.GarpInterval, g.GNAInterval)
 	w(1, "mcast %s %s", g.McastGroup4, g.McastGroup6)
+	w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", g.GarpLowerPrioDelay, g.GarpLowerPrioRepeat, g.HigherPrioSendAdvert)
 	w(1, "script_user %q %q security %t", g.ScriptUser, g.ScriptGroup, g.EnableScriptSecurity)
 	names := make([]string, 0, len(c.Scripts))
 	for n := range c.Scripts {
@@ -43,8 +44,15 @@ func dump(c *Config) string {
 			in.InitialState, in.Interface, in.VRID, in.Priority, in.AdvertInt, in.Version, in.V3PseudoHeader)
 		w(1, "nopreempt %t preempt_delay %s auth %q %q", in.NoPreempt, in.PreemptDelay, in.AuthType, in.AuthPass)
 		w(1, "unicast_src_ip %s mcast_src_ip %s peers %s", addr(in.UnicastSrcIP), addr(in.MulticastSrcIP), addrs(in.UnicastPeers))
+		for _, r := range in.PeerTTLs {
+			w(1, "peer %s ttl %d..%d", r.Addr, r.Min, r.Max)
+		}
 		w(1, "garp delay %s repeat %d refresh %s refresh_repeat %d",
 			in.GarpMasterDelay, in.GarpMasterRepeat, in.GarpMasterRefresh, in.GarpMasterRefreshRepeat)
+		w(1, "lower_prio garp delay %s repeat %d higher_prio_send_advert %t", in.GarpLowerPrioDelay, in.GarpLowerPrioRepeat, in.HigherPrioSendAdvert)
+		if in.UseVMAC {
+			w(1, "use_vmac %s %s xmit_base %t", in.VMACName, in.VMACAddr, in.VMACXmitBase)
+		}
 		for _, v := range in.VIPs {
 			w(1, "vip %s", vip(v))
 		}

@@ -21,10 +21,13 @@ type instanceRaw struct {
 	authType     *node
 	authPass     *node
 	vrid         *node
-	checksumAsV2 *bool   // v3_checksum_as_v2
-	peers        []*node // the line of each UnicastPeers entry
-	badVIP       bool    // a VIP line was rejected (and reported)
-	garpSet      map[string]bool
+	checksumAsV2 *bool // v3_checksum_as_v2
+	// higher_prio_send_advert written in the instance
+	higherPrioSendAdvert *bool
+	vmac, vmacXmitBase   *node   // use_vmac, vmac_xmit_base; resolved once the VRID and family are known
+	peers                []*node // the line of each UnicastPeers entry
+	badVIP               bool    // a VIP line was rejected (and reported)
+	garpSet              map[string]bool
 }
 
 func (p *parser) parseInstance(b *node, name string) {
@@ -133,10 +136,11 @@ func (p *parser) parseInstance(b *node, name string) {
 				continue
 			}
 			for _, m := range n.children {
-				if c.args(m, 0, 0, "") { // a line holds one address
-					if a, ok := c.addrValue(m, m.key()); ok {
-						in.UnicastPeers = append(in.UnicastPeers, a)
-						raw.peers = append(raw.peers, m)
+				if a, ttl, ok := parsePeer(c, m); ok {
+					in.UnicastPeers = append(in.UnicastPeers, a)
+					raw.peers = append(raw.peers, m)
+					if ttl != nil {
+						in.PeerTTLs = append(in.PeerTTLs, *ttl)
 					}
 				}
 			}
@@ -175,6 +179,28 @@ func (p *parser) parseInstance(b *node, name string) {
 				} else {
 					in.GarpMasterRefreshRepeat = v
 				}
+			}
+		case "garp_lower_prio_delay":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				raw.garpSet[n.key()] = true
+				in.GarpLowerPrioDelay = time.Duration(v) * time.Second
+			}
+		case "garp_lower_prio_repeat":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				raw.garpSet[n.key()] = true
+				in.GarpLowerPrioRepeat = v
+			}
+		case "higher_prio_send_advert":
+			if v, ok := c.boolArg(n); ok {
+				raw.higherPrioSendAdvert = &v
+			}
+		case "use_vmac":
+			raw.vmac = n
+			in.UseVMAC = true
+		case "vmac_xmit_base":
+			if c.args(n, 0, 0, "") {
+				raw.vmacXmitBase = n
+				in.VMACXmitBase = true
 			}
 		case "v3_checksum_as_v2":
 			if v, ok := c.boolArg(n); ok {

@@ -13,6 +13,9 @@ type parser struct {
 	d    *diag.List
 	cfg  *Config
 	inst map[*Instance]*instanceRaw
+	// globalSet records the global_defs keywords written, for defaults that
+	// follow other keywords (vrrp_garp_lower_prio_* follow vrrp_garp_master_*).
+	globalSet map[string]bool
 }
 
 // Defaults, each as keepalived documents it.
@@ -44,6 +47,9 @@ func newConfig(file string) *Config {
 			McastGroup4:             defaultMcastGroup4,
 			McastGroup6:             defaultMcastGroup6,
 			V3PseudoHeader:          true, // keepalived's behaviour
+			// halo turns on keepalived's vrrp_higher_prio_send_advert by
+			// default: a split brain heals within one advert (issue 7).
+			HigherPrioSendAdvert: true,
 		},
 		Scripts: map[string]*Script{},
 	}
@@ -98,6 +104,13 @@ func (p *parser) sectionName(n *node) (string, bool) {
 	return n.args[1].text, true
 }
 
+func (p *parser) markGlobal(n *node) {
+	if p.globalSet == nil {
+		p.globalSet = map[string]bool{}
+	}
+	p.globalSet[n.key()] = true
+}
+
 func (p *parser) parseGlobal(b *node) {
 	g := &p.cfg.Global
 	c := checker{d: p.d, prefix: "global_defs: "}
@@ -130,6 +143,20 @@ func (p *parser) parseGlobal(b *node) {
 		case "vrrp_garp_interval":
 			if v, ok := c.timerArg(n, 0, time.Hour); ok {
 				g.GarpInterval = v
+			}
+		case "vrrp_garp_lower_prio_delay":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				p.markGlobal(n)
+				g.GarpLowerPrioDelay = time.Duration(v) * time.Second
+			}
+		case "vrrp_garp_lower_prio_repeat":
+			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
+				p.markGlobal(n)
+				g.GarpLowerPrioRepeat = v
+			}
+		case "vrrp_higher_prio_send_advert":
+			if v, ok := c.boolArg(n); ok {
+				g.HigherPrioSendAdvert = v
 			}
 		case "vrrp_gna_interval":
 			if v, ok := c.timerArg(n, 0, time.Hour); ok {

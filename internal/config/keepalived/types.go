@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"net"
 	"net/netip"
 	"time"
 )
@@ -42,8 +43,14 @@ type GlobalDefs struct {
 	GarpMasterRefreshRepeat int           // vrrp_garp_master_refresh_repeat: GARPs per refresh; 1
 	GarpInterval            time.Duration // vrrp_garp_interval: pause between GARPs of one burst; 0 = back to back
 	GNAInterval             time.Duration // vrrp_gna_interval: pause between unsolicited NAs of one burst; 0 = back to back
-	McastGroup4             netip.Addr    // vrrp_mcast_group4: 224.0.0.18
-	McastGroup6             netip.Addr    // vrrp_mcast_group6: ff02::12
+	GarpLowerPrioDelay      time.Duration // vrrp_garp_lower_prio_delay: second burst after a lower-priority advert heard as master; vrrp_garp_master_delay
+	GarpLowerPrioRepeat     int           // vrrp_garp_lower_prio_repeat: GARPs per such burst; vrrp_garp_master_repeat; 0 = no re-announce
+	// HigherPrioSendAdvert is vrrp_higher_prio_send_advert: a master that
+	// hears a higher priority sends one advert before it yields, so the
+	// winner re-announces the VIPs. halo's default is true.
+	HigherPrioSendAdvert bool
+	McastGroup4          netip.Addr // vrrp_mcast_group4: 224.0.0.18
+	McastGroup6          netip.Addr // vrrp_mcast_group6: ff02::12
 	// V3PseudoHeader is halo's vrrp_v3_checksum_pseudo_header: whether the
 	// VRRPv3-over-IPv4 checksum includes the IPv4 pseudo-header. true
 	// (default) is keepalived's behaviour; false is RFC 9568's. Instances
@@ -109,6 +116,11 @@ type Instance struct {
 	AuthPass     string       // already cut to 8 bytes
 	UnicastSrcIP netip.Addr   // unicast_src_ip; invalid (zero) = the interface's primary address
 	UnicastPeers []netip.Addr // unicast_peer; empty = multicast
+	// PeerTTLs are the unicast peers written with min_ttl and/or max_ttl:
+	// their adverts are checked against the range. Other unicast adverts
+	// are not TTL-checked (keepalived's rule: the peer may sit behind a
+	// router); multicast ones must have TTL 255.
+	PeerTTLs []PeerTTL
 	// MulticastSrcIP is mcast_src_ip: the source of multicast adverts;
 	// invalid (zero) = the interface's primary address. keepalived treats
 	// mcast_src_ip and unicast_src_ip as one setting: SrcIP returns that.
@@ -124,7 +136,18 @@ type Instance struct {
 	GarpMasterRepeat        int
 	GarpMasterRefresh       time.Duration
 	GarpMasterRefreshRepeat int
-	SyncGroup               string // name of the vrrp_sync_group holding it; "" = none
+	GarpLowerPrioDelay      time.Duration // garp_lower_prio_delay
+	GarpLowerPrioRepeat     int           // garp_lower_prio_repeat; 0 = no re-announce on a lower-priority advert
+	HigherPrioSendAdvert    bool          // higher_prio_send_advert; from global_defs unless set
+	SyncGroup               string        // name of the vrrp_sync_group holding it; "" = none
+	// UseVMAC is use_vmac: a macvlan VMACName with the RFC virtual MAC
+	// VMACAddr (00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID) on
+	// Interface holds the VIPs, so the MAC moves with them; adverts go out
+	// of it unless VMACXmitBase (vmac_xmit_base).
+	UseVMAC      bool
+	VMACName     string           // default "vrrp.VRID"
+	VMACAddr     net.HardwareAddr // default the RFC virtual MAC of the family
+	VMACXmitBase bool
 	// Lines maps each keyword written in the block (e.g. "priority",
 	// "virtual_router_id") to its line in File, for diagnostics.
 	Lines map[string]int
@@ -226,4 +249,12 @@ type SyncGroup struct {
 	Line   int
 	Group  []string // instance names, each in at most one group
 	Notify Notify
+}
+
+// PeerTTL is the TTL / hop-limit range a unicast peer's adverts must
+// arrive with: `unicast_peer { ADDR min_ttl N max_ttl M }`. An unwritten
+// bound is 0 (min) or 255 (max).
+type PeerTTL struct {
+	Addr     netip.Addr
+	Min, Max uint8
 }

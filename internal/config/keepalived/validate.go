@@ -21,6 +21,13 @@ const (
 // interval, inherited defaults, script references) and checks the
 // instances against each other.
 func (p *parser) validate() {
+	g := &p.cfg.Global
+	if !p.globalSet["vrrp_garp_lower_prio_delay"] {
+		g.GarpLowerPrioDelay = g.GarpMasterDelay // keepalived.conf(5): defaults to vrrp_garp_master_delay
+	}
+	if !p.globalSet["vrrp_garp_lower_prio_repeat"] {
+		g.GarpLowerPrioRepeat = g.GarpMasterRepeat // defaults to vrrp_garp_master_repeat
+	}
 	for _, in := range p.cfg.Instances {
 		p.validateInstance(in, p.inst[in])
 	}
@@ -125,6 +132,7 @@ func (p *parser) validateInstance(in *Instance, raw *instanceRaw) {
 	}
 	p.checkAuth(c, in, raw)
 	p.checkUnicast(c, block, in, raw)
+	p.checkVMAC(c, in, raw)
 	p.resolveTracks(c, in)
 
 	// GARP settings not written in the instance come from global_defs.
@@ -139,6 +147,16 @@ func (p *parser) validateInstance(in *Instance, raw *instanceRaw) {
 	}
 	if !raw.garpSet["garp_master_refresh_repeat"] {
 		in.GarpMasterRefreshRepeat = g.GarpMasterRefreshRepeat
+	}
+	if !raw.garpSet["garp_lower_prio_delay"] {
+		in.GarpLowerPrioDelay = g.GarpLowerPrioDelay
+	}
+	if !raw.garpSet["garp_lower_prio_repeat"] {
+		in.GarpLowerPrioRepeat = g.GarpLowerPrioRepeat
+	}
+	in.HigherPrioSendAdvert = g.HigherPrioSendAdvert
+	if raw.higherPrioSendAdvert != nil {
+		in.HigherPrioSendAdvert = *raw.higherPrioSendAdvert
 	}
 }
 

@@ -17,8 +17,9 @@ import (
 )
 
 // Bus is a set of segments, one per interface name: a packet written on
-// "eth0" reaches every other conn on "eth0" (multicast) or the conn whose
-// host address is the destination (unicast). Its zero value is ready.
+// "eth0" reaches every other conn on "eth0" that joined the destination
+// group (multicast) or the conn whose host address is the destination
+// (unicast). Its zero value is ready.
 type Bus struct {
 	mu    sync.Mutex
 	conns []*conn
@@ -58,6 +59,15 @@ func (n *Network) Listen(family int, iface string, opts vrrp.ListenOptions) (vrr
 		src = opts.SrcIP
 	}
 	c := &conn{bus: n.bus, iface: iface, family: family, src: src, in: make(chan vrrp.Received, 256), closed: make(chan struct{})}
+	if opts.Multicast {
+		c.group = opts.Group
+		if !c.group.IsValid() {
+			c.group = vrrp.GroupIPv4
+			if family == 6 {
+				c.group = vrrp.GroupIPv6
+			}
+		}
+	}
 	n.bus.mu.Lock()
 	n.bus.conns = append(n.bus.conns, c)
 	n.bus.mu.Unlock()
@@ -69,6 +79,7 @@ type conn struct {
 	iface  string
 	family int
 	src    netip.Addr
+	group  netip.Addr // joined multicast group; invalid: none
 	in     chan vrrp.Received
 	closed chan struct{}
 	once   sync.Once
@@ -106,13 +117,13 @@ func (c *conn) WriteTo(p *vrrp.Packet, dst netip.Addr, _ bool) error {
 	if b.cut[c.src] {
 		return nil
 	}
-	multicast := dst == vrrp.GroupIPv4 || dst == vrrp.GroupIPv6
+	multicast := dst.IsMulticast()
 	for _, o := range b.conns {
 		if o == c || o.iface != c.iface || o.family != c.family || b.cut[o.src] {
 			continue
 		}
-		if !multicast && o.src != dst {
-			continue
+		if multicast && o.group != dst || !multicast && o.src != dst {
+			continue // only members of the group hear a multicast advert
 		}
 		pc := cp
 		select {
