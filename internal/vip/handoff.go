@@ -97,11 +97,18 @@ func (h *Handoff) Unhide(key, iface string, vips []netip.Addr) error {
 }
 
 // Forward passes the packets of TCP flows to vips that this node did not
-// accept on to the old master at to, on iface.
+// accept on to the old master at to, on iface. An invalid to only tracks:
+// every flow accepted from now on is known, and a later Forward with the
+// old master's address (one transaction, no gap) starts passing the rest.
 func (h *Handoff) Forward(key, iface string, vips []netip.Addr, to netip.Addr) error {
 	v4 := ipv4Only(vips)
-	if len(v4) == 0 || !to.Is4() {
+	if len(v4) == 0 || to.IsValid() && !to.Is4() {
 		return nil
+	}
+	dup := ""
+	if to.IsValid() {
+		dup = fmt.Sprintf("add rule ip %s pre iifname %q ip daddr { %s } ip saddr . tcp sport . ip daddr . tcp dport @theirs counter dup to %s device %q drop\n",
+			tableName("fwd", key), iface, nftSet(v4), to, iface)
 	}
 	// Priority -150: after conntrack (-200) has looked the packet up.
 	// Conntrack only tells the first packet of a flow that began elsewhere
@@ -111,12 +118,11 @@ func (h *Handoff) Forward(key, iface string, vips []netip.Addr, to netip.Addr) e
 	flow := "ip saddr . tcp sport . ip daddr . tcp dport"
 	rules := fmt.Sprintf(`add table ip %[1]s
 flush table ip %[1]s
-add set ip %[1]s theirs { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic,timeout; timeout %[6]s; size 262144; }
+add set ip %[1]s theirs { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags dynamic,timeout; timeout %[5]s; size 262144; }
 add chain ip %[1]s pre { type filter hook prerouting priority -150; policy accept; }
-add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & syn == 0 ct state new add @theirs { %[5]s }
-add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & (fin | rst) != 0 ct state invalid add @theirs { %[5]s }
-add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } %[5]s @theirs counter dup to %[4]s device %[2]q drop
-`, tableName("fwd", key), iface, nftSet(v4), to, flow, nftSeconds(setTimeout))
+add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & syn == 0 ct state new add @theirs { %[4]s }
+add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & (fin | rst) != 0 ct state invalid add @theirs { %[4]s }
+`, tableName("fwd", key), iface, nftSet(v4), flow, nftSeconds(setTimeout)) + dup
 	return nft(rules)
 }
 

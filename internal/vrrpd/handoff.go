@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/halo-lb/halo/internal/config/keepalived"
 	"github.com/halo-lb/halo/internal/vip"
 	"github.com/halo-lb/halo/internal/vrouter"
 )
@@ -71,14 +72,20 @@ func byDev(addrs []vip.Address) map[string][]netip.Addr {
 	return out
 }
 
-// forwardTo starts passing the flows this node did not accept to peer.
+// forwardTo starts passing the flows this node did not accept to peer,
+// for handoffWindow. An invalid peer only tracks this node's own flows
+// (see awaitOldMaster). A tracking table becomes a forwarding one in one
+// nftables transaction, so no flow goes untracked in between.
 func (in *instance) forwardTo(peer netip.Addr) {
 	ic, _, _ := in.config()
-	in.stopForward()
 	in.mu.Lock()
 	in.fwdGen++
-	gen := in.fwdGen
+	gen, old := in.fwdGen, in.fwdTimer
+	in.fwdTimer = nil
 	in.mu.Unlock()
+	if old != nil {
+		old.Stop()
+	}
 	var keys []string
 	for dev, addrs := range byDev(vipAddresses(ic)) {
 		k := in.handoffKey(dev)
@@ -91,18 +98,66 @@ func (in *instance) forwardTo(peer netip.Addr) {
 	if len(keys) == 0 {
 		return
 	}
-	in.log.Info("handoff: passing flows this node did not accept to the old master", "peer", peer, "for", handoffWindow)
+	window := handoffWindow
+	if peer.IsValid() {
+		in.log.Info("handoff: passing flows this node did not accept to the old master", "peer", peer, "for", handoffWindow)
+	} else {
+		window = awaitWindow(ic)
+	}
 	in.mu.Lock()
 	in.fwdKeys = keys
-	in.fwdTimer = time.AfterFunc(handoffWindow, func() {
+	in.fwdTimer = time.AfterFunc(window, func() {
 		in.mu.Lock()
 		same := in.fwdGen == gen
+		awaiting := in.awaitOld
+		in.awaitOld = false
 		in.mu.Unlock()
-		if same {
-			in.stopForward()
+		if !same {
+			return
+		}
+		in.stopForward()
+		if awaiting { // nobody answered: announce as any new master does
+			in.vips.announceNow()
 		}
 	})
 	in.mu.Unlock()
+}
+
+// awaitWindow is how long a node that starts as MASTER waits for an old
+// master's answer before it announces its VIPs anyway: the answer (its
+// higher_prio_send_advert) comes within milliseconds; one advert interval
+// also covers a peer that sends its regular advert instead.
+func awaitWindow(ic *keepalived.Instance) time.Duration {
+	return ic.AdvertInt + 100*time.Millisecond
+}
+
+// awaitOldMaster is the start of a node configured `state MASTER`: it takes
+// the VIPs at once without knowing whether another master holds them. If
+// one does, its flows must not meet RSTs here, so the VIPs are added but
+// not announced (clients keep reaching the old master), and conntrack
+// learns this node's own flows from their SYNs, until the old master
+// answers (oldMasterHeard) or awaitWindow passes.
+func (in *instance) awaitOldMaster() {
+	in.mu.Lock()
+	in.awaitOld = true
+	in.mu.Unlock()
+	in.forwardTo(netip.Addr{})
+}
+
+// oldMasterHeard ends awaitOldMaster when a lower-priority master speaks:
+// its flows are passed to it, then the VIPs are announced.
+func (in *instance) oldMasterHeard(priority uint8, src netip.Addr) {
+	in.mu.Lock()
+	waiting := in.awaitOld && priority > 0 && priority < in.router.Status().Priority
+	if waiting {
+		in.awaitOld = false
+	}
+	in.mu.Unlock()
+	if !waiting {
+		return
+	}
+	in.forwardTo(src)
+	in.vips.announceNow()
 }
 
 // stopForward ends forwardTo.
@@ -110,6 +165,7 @@ func (in *instance) stopForward() {
 	in.mu.Lock()
 	keys, t := in.fwdKeys, in.fwdTimer
 	in.fwdKeys, in.fwdTimer = nil, nil
+	in.awaitOld = false
 	in.mu.Unlock()
 	if t != nil {
 		t.Stop()

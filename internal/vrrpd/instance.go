@@ -47,6 +47,7 @@ type instance struct {
 	fwdTimer *time.Timer
 	peerTook chan struct{}
 	peerAddr netip.Addr
+	awaitOld bool // started MASTER, VIPs not announced yet (awaitOldMaster)
 }
 
 // instanceCounters are the drops and events counted by the instance (the
@@ -173,6 +174,7 @@ func (in *instance) receive(rc vrrp.Received) {
 		return // our own advert looped back
 	}
 	in.notePeer(p.Priority, rc.Src)
+	in.oldMasterHeard(p.Priority, rc.Src)
 	if in.newMasterHeard(p.Priority) {
 		return
 	}
@@ -218,12 +220,18 @@ func (in *instance) onTransition(t vrouter.Transition) {
 	}
 	switch {
 	case t.To == vrouter.Master:
-		if t.Peer.IsValid() {
+		switch {
+		case t.Peer.IsValid():
 			// Before the VIPs arrive: every flow accepted here from now
 			// on is known to conntrack from its SYN (see handoff.go).
 			in.forwardTo(t.Peer)
+			in.vips.take()
+		case t.Reason == vrouter.ReasonInitialMaster:
+			in.awaitOldMaster()
+			in.vips.takeQuiet()
+		default:
+			in.vips.take()
 		}
-		in.vips.take()
 	case t.From == vrouter.Master && t.Reason == vrouter.ReasonShutdown:
 		// A planned stop: the priority-0 advert is out; keep the VIPs (and
 		// the proxy serving) until a backup has taken over. See handOver.

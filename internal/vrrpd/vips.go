@@ -31,7 +31,20 @@ func newVIPHolder(in *instance) *vipHolder { return &vipHolder{in: in} }
 
 // take adds every VIP and starts announcing them. Hidden VIPs (we were
 // draining) answer ARP again.
-func (h *vipHolder) take() {
+func (h *vipHolder) take() { h.takeWith(true) }
+
+// takeQuiet adds the VIPs without announcing them yet (see
+// instance.awaitOldMaster); announceNow starts.
+func (h *vipHolder) takeQuiet() { h.takeWith(false) }
+
+func (h *vipHolder) announceNow() {
+	ic, _, _ := h.in.config()
+	if held := h.holding(); len(held) > 0 {
+		h.startAnnouncing(held, planOf(ic, h.in.r.global()))
+	}
+}
+
+func (h *vipHolder) takeWith(announce bool) {
 	h.unhide()
 	ic, _, _ := h.in.config()
 	addrs := vipAddresses(ic)
@@ -47,7 +60,9 @@ func (h *vipHolder) take() {
 	h.held = addrs
 	h.virtual = virt
 	h.mu.Unlock()
-	h.startAnnouncing(addrs, planOf(ic, h.in.r.global()))
+	if announce {
+		h.startAnnouncing(addrs, planOf(ic, h.in.r.global()))
+	}
 }
 
 // release stops announcing and removes the VIPs.
