@@ -161,6 +161,18 @@ func (n *Node) Wait(d time.Duration) bool {
 	return true
 }
 
+// Exited reports whether every process of the node has exited.
+func (n *Node) Exited() bool {
+	for _, done := range n.done {
+		select {
+		case <-done:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // ExitCodes returns each process's exit code (-1 if still running or killed).
 func (n *Node) ExitCodes() []int {
 	var out []int

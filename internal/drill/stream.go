@@ -24,7 +24,14 @@ type EchoServer struct {
 }
 
 // Echo listens on every address of h at port.
-func Echo(h *netlab.Host, port int) (*EchoServer, error) {
+func Echo(h *netlab.Host, port int) (*EchoServer, error) { return echo(h, port, "") }
+
+// GreetEcho is Echo that first writes the host's name and a newline, as a
+// Responder does: short probes read the name and close, long-lived
+// connections go on echoing.
+func GreetEcho(h *netlab.Host, port int) (*EchoServer, error) { return echo(h, port, h.Name+"\n") }
+
+func echo(h *netlab.Host, port int, greeting string) (*EchoServer, error) {
 	e := &EchoServer{conns: map[net.Conn]bool{}}
 	err := h.Do(func() error {
 		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
@@ -44,6 +51,9 @@ func Echo(h *netlab.Host, port int) (*EchoServer, error) {
 			e.conns[c] = true
 			e.mu.Unlock()
 			e.wg.Go(func() {
+				if greeting != "" {
+					io.WriteString(c, greeting)
+				}
 				io.Copy(c, c)
 				c.Close()
 				e.mu.Lock()
@@ -65,6 +75,9 @@ func (e *EchoServer) Close() {
 	e.mu.Unlock()
 	e.wg.Wait()
 }
+
+// Adopt stops an EchoServer with the site.
+func (s *Site) AdoptEcho(e *EchoServer) { s.closers = append(s.closers, e.Close) }
 
 // StartEchoServers runs an echo server on port on each web host.
 func (s *Site) StartEchoServers(port int) error {
@@ -92,6 +105,15 @@ type stream struct {
 
 // OpenStreams opens n connections to target from h.
 func OpenStreams(h *netlab.Host, target netip.AddrPort, n int) (*Streams, error) {
+	return openStreams(h, target, n, false)
+}
+
+// OpenGreetedStreams opens n connections to GreetEcho servers behind target.
+func OpenGreetedStreams(h *netlab.Host, target netip.AddrPort, n int) (*Streams, error) {
+	return openStreams(h, target, n, true)
+}
+
+func openStreams(h *netlab.Host, target netip.AddrPort, n int, greeted bool) (*Streams, error) {
 	s := &Streams{}
 	for i := range n {
 		var c net.Conn
@@ -107,7 +129,16 @@ func OpenStreams(h *netlab.Host, target netip.AddrPort, n int) (*Streams, error)
 			s.Close()
 			return nil, fmt.Errorf("stream %d to %s: %w", i, target, err)
 		}
-		s.conns = append(s.conns, &stream{c: c, r: bufio.NewReader(c)})
+		st := &stream{c: c, r: bufio.NewReader(c)}
+		if greeted {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			if _, err := st.r.ReadString('\n'); err != nil {
+				c.Close()
+				s.Close()
+				return nil, fmt.Errorf("stream %d to %s: no greeting: %w", i, target, err)
+			}
+		}
+		s.conns = append(s.conns, st)
 	}
 	if cut := s.Exchange(); cut > 0 {
 		s.Close()

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/halo-lb/halo/internal/drill"
@@ -30,16 +29,6 @@ const (
 	seedIface = "ens192"
 	labIface  = "eth0"
 )
-
-// Scenarios are the failures the drill can inject on the master, in the
-// order they run by default.
-var Scenarios = []string{"reboot", "kill", "cut"}
-
-var scenarioText = map[string]string{
-	"reboot": "the article's drill: the master is stopped for a reboot (SIGTERM)",
-	"kill":   "the master's halo is killed (SIGKILL), no goodbye",
-	"cut":    "the master's network cable is pulled",
-}
 
 // Options for Run.
 type Options struct {
@@ -61,7 +50,7 @@ func Run(o Options) (err error) {
 		o.Scenarios = Scenarios
 	}
 	for _, s := range o.Scenarios {
-		if scenarioText[s] == "" {
+		if scenarioByName(s) == nil {
 			return fmt.Errorf("unknown scenario %q (have: %s)", s, strings.Join(Scenarios, ", "))
 		}
 	}
@@ -97,7 +86,8 @@ func Run(o Options) (err error) {
 	fmt.Fprintf(out, "  web1 192.0.2.21                  master-0.example.com, answers on 8443\n")
 	fmt.Fprintf(out, "  web2 192.0.2.22                  infra-0.example.com, answers on 80\n")
 	fmt.Fprintf(out, "  client 192.0.2.50                probes the VIP every 10 ms\n")
-	fmt.Fprintf(out, "  the article's VIP %s is %s here, its interface %s is %s\n\n", seedVIP, labVIP, seedIface, labIface)
+	fmt.Fprintf(out, "  the article's VIP %s is %s here, its interface %s is %s\n", seedVIP, labVIP, seedIface, labIface)
+	fmt.Fprintf(out, "  the lab adds halo's track_backend { router80 weight 0 } to both instances (the article checks only that a process exists)\n\n")
 
 	if err := prepare(site); err != nil {
 		return err
@@ -137,92 +127,39 @@ func Run(o Options) (err error) {
 	}
 	fmt.Fprintf(out, "lb1 is MASTER and holds %s (%v after start); lb2 is BACKUP\n", labVIP, d.Round(time.Millisecond))
 
-	var results []result
-	for _, sc := range o.Scenarios {
-		r, err := drillOnce(site, &nodes, start, sc, vip, out)
+	l := &labRun{site: site, nodes: &nodes, start: start, vip: vip, out: out, halo: o.Halo, lb1Up: time.Now()}
+	for i, h := range []*netlab.Host{site.LB1, site.LB2} {
+		l.macs[i] = macOf(h)
+	}
+	var rows []row
+	for _, name := range o.Scenarios {
+		sc := scenarioByName(name)
+		fmt.Fprintf(out, "\n== %s: %s\n", sc.name, sc.text)
+		r, err := sc.run(l)
 		if err != nil {
-			return fmt.Errorf("scenario %s: %w", sc, err)
+			return fmt.Errorf("scenario %s: %w", sc.name, err)
 		}
-		results = append(results, r)
+		r.name, r.expect = sc.name, sc.expect
+		rows = append(rows, r)
+		fmt.Fprintf(out, "%s\n", r.line())
+		if err := l.restore(); err != nil {
+			return fmt.Errorf("after scenario %s, restoring lb1 as master: %w", sc.name, err)
+		}
 	}
-	fmt.Fprintf(out, "\n%-8s %-12s %-14s %s\n", "drill", "outage", "lost probes", "RFC 5798 expectation")
-	for _, r := range results {
-		fmt.Fprintf(out, "%-8s %-12v %-14s %s\n", r.name, r.rep.Outage.Round(time.Millisecond), fmt.Sprintf("%d/%d", r.rep.Lost, r.rep.Total), r.expect)
-	}
+	printTable(out, rows)
 	if o.Keep {
 		fmt.Fprintf(out, "\n--keep: namespaces stay up (ip netns list); remove them with 'halo lab --cleanup' after stopping this process's children\n")
 	}
-	return nil
-}
-
-type result struct {
-	name   string
-	rep    drill.Report
-	expect string
-}
-
-// drillOnce injects one failure on lb1, waits for lb2 to serve the VIP,
-// then brings lb1 back and waits for it to preempt.
-func drillOnce(site *drill.Site, nodes *[2]*drill.Node, start func(int) (*drill.Node, error), sc string, vip netip.Addr, out io.Writer) (result, error) {
-	fmt.Fprintf(out, "\n== %s: %s\n", sc, scenarioText[sc])
-	p := &drill.Prober{}
-	p.Start(site.Client, netip.AddrPortFrom(vip, 80))
-	deadline := time.Now().Add(5 * time.Second)
-	for !p.Succeeded() {
-		if time.Now().After(deadline) {
-			p.Stop()
-			return result{}, fmt.Errorf("the client cannot reach %s:80", vip)
+	var missed []string
+	for _, r := range rows {
+		if r.miss != "" {
+			missed = append(missed, r.name+": "+r.miss)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond)
-	at := time.Now()
-	var err error
-	// The backup's timer runs from the last advert it heard, up to one
-	// advert interval before the fault.
-	expect := "master-down interval 3×1 s + (256−98)/256 s = 3.617 s after the last advert: 2.6–3.6 s after the fault"
-	switch sc {
-	case "reboot":
-		nodes[0].Signal(syscall.SIGTERM)
-		expect = "RFC: skew time (256−98)/256 s = 0.617 s; halo serves until the backup has taken over"
-	case "kill":
-		nodes[0].Signal(syscall.SIGKILL)
-	case "cut":
-		err = site.LB1.LinkDown()
+	if len(missed) > 0 {
+		return fmt.Errorf("%d scenario(s) missed their expectation: %s", len(missed), strings.Join(missed, "; "))
 	}
-	if err != nil {
-		p.Stop()
-		return result{}, err
-	}
-	took, err := drill.WaitAddr(site.LB2, vip, true, 15*time.Second)
-	if err != nil {
-		p.Stop()
-		return result{}, err
-	}
-	fmt.Fprintf(out, "lb2 took %s after %v\n", labVIP, took.Round(time.Millisecond))
-	time.Sleep(time.Second)
-	rep := drill.Analyze(p.Stop(), at)
-	fmt.Fprintf(out, "client: %v\n", rep)
-
-	// lb1 comes back and, with the higher priority, takes the VIP back.
-	if sc == "cut" {
-		err = site.LB1.LinkUp()
-	} else {
-		nodes[0].Wait(5 * time.Second)
-		nodes[0], err = start(0)
-	}
-	if err != nil {
-		return result{}, err
-	}
-	back, err := drill.WaitAddr(site.LB1, vip, true, 15*time.Second)
-	if err != nil {
-		return result{}, err
-	}
-	if _, err := drill.WaitAddr(site.LB2, vip, false, 5*time.Second); err != nil {
-		return result{}, err
-	}
-	fmt.Fprintf(out, "lb1 back: it preempted and holds %s again after %v\n", labVIP, back.Round(time.Millisecond))
-	return result{name: sc, rep: rep, expect: expect}, nil
+	return nil
 }
 
 // prepare starts the article's servers and lets the nodes resolve their
@@ -234,16 +171,18 @@ func prepare(site *drill.Site) error {
 			return err
 		}
 	}
-	for _, w := range []struct {
-		h    *netlab.Host
-		port int
-	}{{site.Web1, 8443}, {site.Web2, 80}} {
-		r, err := drill.Respond(w.h, w.port)
-		if err != nil {
-			return err
-		}
-		site.Adopt(r)
+	// web1 answers 8443 with its name, then echoes: the probes read the
+	// name, the long-lived connections of the handover drills go on.
+	e, err := drill.GreetEcho(site.Web1, 8443)
+	if err != nil {
+		return err
 	}
+	site.AdoptEcho(e)
+	r, err := drill.Respond(site.Web2, 80)
+	if err != nil {
+		return err
+	}
+	site.Adopt(r)
 	return nil
 }
 
@@ -265,7 +204,8 @@ func configs(dir string) (labConfigs, error) {
 			return c, err
 		}
 		s := strings.ReplaceAll(string(b), seedVIP, labVIP)
-		c.keepalived[i] = strings.ReplaceAll(s, seedIface, labIface)
+		s = strings.ReplaceAll(s, seedIface, labIface)
+		c.keepalived[i] = addTrackBackend(s)
 		os.WriteFile(filepath.Join(dir, name), []byte(c.keepalived[i]), 0o644)
 	}
 	return c, nil
@@ -277,4 +217,19 @@ func tail(s string, n int) string {
 		l = l[len(l)-n:]
 	}
 	return strings.Join(l, "\n") + "\n"
+}
+
+// trackBackend is what the lab adds to the article's instance: halo's
+// track_backend, the real-health replacement for its `killall -0 haproxy`
+// check, which the "backends" drill exercises.
+const trackBackend = "    track_backend {\n        router80 weight 0\n    }\n"
+
+// addTrackBackend puts trackBackend in the vrrp_instance block, before
+// its closing brace (the last one of the file).
+func addTrackBackend(conf string) string {
+	i := strings.LastIndex(conf, "}")
+	if i < 0 {
+		return conf
+	}
+	return conf[:i] + trackBackend + conf[i:]
 }

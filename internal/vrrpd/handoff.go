@@ -117,6 +117,7 @@ func (in *instance) forwardTo(peer netip.Addr) {
 		}
 		in.stopForward()
 		if awaiting { // nobody answered: announce as any new master does
+			in.log.Info("handoff: no old master answered; announcing the VIPs", "waited", window)
 			in.vips.announceNow()
 		}
 	})
@@ -140,13 +141,17 @@ func awaitWindow(ic *keepalived.Instance) time.Duration {
 func (in *instance) awaitOldMaster() {
 	in.mu.Lock()
 	in.awaitOld = true
+	ic := in.cfg
 	in.mu.Unlock()
+	in.log.Info("handoff: started as MASTER; VIPs added, announced once an old master answers", "at_most", awaitWindow(ic))
 	in.forwardTo(netip.Addr{})
 }
 
-// oldMasterHeard ends awaitOldMaster when a lower-priority master speaks:
-// its flows are passed to it, then the VIPs are announced.
-func (in *instance) oldMasterHeard(priority uint8, src netip.Addr) {
+// oldMasterHeard ends awaitOldMaster when a lower-priority master speaks
+// (the state machine's Reannounce, on the instance's loop, so it is never
+// ahead of the transition to MASTER): its flows are passed to it, then the
+// VIPs are announced. It reports whether it did.
+func (in *instance) oldMasterHeard(priority uint8, src netip.Addr) bool {
 	in.mu.Lock()
 	waiting := in.awaitOld && priority > 0 && priority < in.router.Status().Priority
 	if waiting {
@@ -154,10 +159,12 @@ func (in *instance) oldMasterHeard(priority uint8, src netip.Addr) {
 	}
 	in.mu.Unlock()
 	if !waiting {
-		return
+		return false
 	}
+	in.log.Info("handoff: the old master answered", "peer", src)
 	in.forwardTo(src)
 	in.vips.announceNow()
+	return true
 }
 
 // stopForward ends forwardTo.

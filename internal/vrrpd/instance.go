@@ -48,6 +48,10 @@ type instance struct {
 	peerTook chan struct{}
 	peerAddr netip.Addr
 	awaitOld bool // started MASTER, VIPs not announced yet (awaitOldMaster)
+	// The last advert handed to the state machine, for Reannounce: the
+	// lower-priority master it answers.
+	lastFrom     netip.Addr
+	lastFromPrio uint8
 }
 
 // instanceCounters are the drops and events counted by the instance (the
@@ -174,7 +178,9 @@ func (in *instance) receive(rc vrrp.Received) {
 		return // our own advert looped back
 	}
 	in.notePeer(p.Priority, rc.Src)
-	in.oldMasterHeard(p.Priority, rc.Src)
+	in.mu.Lock()
+	in.lastFrom, in.lastFromPrio = rc.Src, p.Priority
+	in.mu.Unlock()
 	if in.newMasterHeard(p.Priority) {
 		return
 	}

@@ -12,6 +12,12 @@ import (
 // Reannounce implements vrouter.Reannouncer. It runs on the instance's
 // loop: the bursts run on the holder's announcing goroutine.
 func (in *instance) Reannounce() {
+	in.mu.Lock()
+	from, prio := in.lastFrom, in.lastFromPrio
+	in.mu.Unlock()
+	if in.oldMasterHeard(prio, from) {
+		return // announced, after the old master's flows were taken care of
+	}
 	ic, _, _ := in.config()
 	in.vips.reannounce(lowerPrioPlan(ic, in.r.global()))
 }
