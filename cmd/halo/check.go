@@ -11,6 +11,7 @@ import (
 	"github.com/halo-lb/halo/internal/config/diag"
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/priv"
 )
 
 // checkCmd validates configuration files like `haproxy -c` and
@@ -46,9 +47,11 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 			cancel()
 		}
 	}
+	var kacfg *keepalived.Config
 	if *kapath != "" {
 		cfg, d := keepalived.Load(*kapath)
 		all = append(all, d...)
+		kacfg = cfg
 		if cfg != nil {
 			all = append(all, checkTrackBackends(cfg, hacfg, *hapath != "")...)
 			all = append(all, keepalived.OnHost(cfg, func(name string) bool {
@@ -63,6 +66,12 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 				all = append(all, keepalived.CheckPair(cfg, pcfg)...)
 			}
 		}
+	}
+	// Accounts (user/group, script_user) and enable_script_security, by the
+	// function `halo run` calls, once both given files parsed.
+	if (*hapath == "" || hacfg != nil) && (*kapath == "" || kacfg != nil) {
+		_, d := priv.NewPlan(hacfg, kacfg)
+		all = append(all, d...)
 	}
 	for _, d := range all {
 		fmt.Fprintln(stdout, d)

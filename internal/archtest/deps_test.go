@@ -31,6 +31,9 @@ var rules = []struct {
 	// vrrpd wires VRRP to addresses and trackers; it never reaches the
 	// daemon, the control socket or the proxy's runtime.
 	{pkg: "internal/vrrpd", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/track", "internal/vip", "internal/vrouter", "internal/vrrp"}},
+	// priv decides accounts from both configurations and runs scripts; it
+	// knows nothing of the parts that serve.
+	{pkg: "internal/priv", allowed: []string{"internal/config/haproxy", "internal/config/keepalived", "internal/config/diag", "internal/track"}},
 	// The control socket speaks to a Node interface, never to the daemon.
 	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats"}},
 	// logs only formats and sends: it reads the proxy's connection records.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/priv"
+	"github.com/halo-lb/halo/internal/track"
 	"github.com/halo-lb/halo/internal/vrrpd"
 )
 
@@ -33,8 +35,23 @@ type Options struct {
 	Version      string
 	Log          *slog.Logger // nil = discard
 	// VRRP is the world the VRRP instances act on; the zero value is this
-	// host (raw sockets, netlink). Tests pass fakes (vrrpdtest).
+	// host (raw sockets, netlink). Tests pass fakes (vrrpdtest). A nil
+	// VRRP.Exec is Exec below.
 	VRRP vrrpd.Env
+	// Files reads the configuration files, once per load (start and every
+	// reload); nil reads the file system. The serving child of `halo run`
+	// reads through its privileged helper (priv.Client.Files).
+	Files func() (priv.Files, error)
+	// Exec runs notify and vrrp_script scripts; nil runs them from this
+	// process as the plan says (priv.LocalExec: script_user, the default
+	// account, enable_script_security). The serving child passes its
+	// helper's (priv.Client.Exec).
+	Exec track.Exec
+	// Drop makes Run drop to haproxy.cfg's user/group (priv.Drop: only
+	// CAP_NET_ADMIN, NET_RAW and NET_BIND_SERVICE kept) once every socket
+	// is open, before any part runs and before Ready; false stays as
+	// started. `halo run` sets it in its serving child.
+	Drop bool
 }
 
 // Daemon is one running halo: proxy, health checks, VRRP instances,
@@ -50,6 +67,7 @@ type Daemon struct {
 	mu       sync.Mutex // guards the fields below
 	ha       *haproxy.Config
 	ka       *keepalived.Config
+	plan     *priv.Plan    // accounts of the running configuration
 	proxy    *proxyPart    // nil without haproxy.cfg
 	router   *vrrpd.Router // nil without keepalived.conf
 	web      *webPart
@@ -75,11 +93,11 @@ func New(opts Options) (*Daemon, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Daemon{opts: opts, log: log, start: time.Now(), ready: make(chan struct{})}
-	ha, ka, err := d.load()
+	ha, ka, plan, err := d.load()
 	if err != nil {
 		return nil, err
 	}
-	d.ha, d.ka = ha, ka
+	d.ha, d.ka, d.plan = ha, ka, plan
 	// Every part logs through the router: stderr, and the `log` targets.
 	d.logs = logs.New(log)
 	d.logs.Apply(ha)
@@ -99,7 +117,14 @@ func New(opts Options) (*Daemon, error) {
 		}
 	}
 	if ka != nil {
-		if d.router, err = vrrpd.New(ka, opts.VRRP, log); err != nil {
+		env := opts.VRRP
+		if env.Exec == nil {
+			env.Exec = opts.Exec
+		}
+		if env.Exec == nil {
+			env.Exec = priv.LocalExec(d.currentPlan)
+		}
+		if d.router, err = vrrpd.New(ka, env, log); err != nil {
 			return fail(err)
 		}
 		if ha != nil {
@@ -155,6 +180,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// Readiness: every socket is open before anything serves, so a port
 	// that cannot be bound fails the start and nothing half runs.
 	if err := d.listen(); err != nil {
+		d.logs.Apply(nil)
+		return err
+	}
+	if err := d.dropPrivileges(); err != nil {
+		d.closeListeners()
 		d.logs.Apply(nil)
 		return err
 	}
@@ -237,6 +267,37 @@ func (d *Daemon) listen() error {
 		return err
 	}
 	return nil
+}
+
+// dropPrivileges drops to the plan's account when Options.Drop asks: the
+// sockets are open and no part runs yet, so no thread is caught between
+// two capability sets.
+func (d *Daemon) dropPrivileges() error {
+	if !d.opts.Drop || d.plan == nil || d.plan.Serve == nil {
+		return nil
+	}
+	a := *d.plan.Serve
+	if err := priv.Drop(a); err != nil {
+		return fmt.Errorf("dropping privileges to %s: %w", a, err)
+	}
+	d.log.Info("privileges dropped", "user", a.Name, "uid", a.UID, "gid", a.GID, "kept", "CAP_NET_ADMIN,CAP_NET_RAW,CAP_NET_BIND_SERVICE")
+	return nil
+}
+
+// closeListeners undoes listen.
+func (d *Daemon) closeListeners() {
+	if d.proxy != nil {
+		d.proxy.proxy.Close()
+	}
+	d.web.apply(nil)
+	d.ctl.apply(nil)
+}
+
+// currentPlan is the plan of the running configuration.
+func (d *Daemon) currentPlan() *priv.Plan {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.plan
 }
 
 // sampleRates keeps ConnRate and MaxConnRate true between scrapes.

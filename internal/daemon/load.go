@@ -1,26 +1,44 @@
 package daemon
 
 import (
+	"fmt"
+
 	"github.com/halo-lb/halo/internal/config/diag"
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/priv"
 )
 
 // load reads both files as `halo check` does; it never changes d, so a
 // failed reload leaves the running configuration untouched.
-func (d *Daemon) load() (*haproxy.Config, *keepalived.Config, error) {
+func (d *Daemon) load() (*haproxy.Config, *keepalived.Config, *priv.Plan, error) {
 	var all diag.List
 	var ha *haproxy.Config
 	var ka *keepalived.Config
+	var files priv.Files = priv.OSFiles{}
+	if d.opts.Files != nil {
+		f, err := d.opts.Files()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("reading the configuration: %w", err)
+		}
+		files = f
+	}
 	if d.opts.HAProxyFile != "" {
-		cfg, ds := haproxy.Load(d.opts.HAProxyFile)
+		cfg, ds := haproxy.LoadWith(d.opts.HAProxyFile, haproxy.Env{ReadFile: files.ReadFile})
 		all = append(all, ds...)
 		ha = cfg
 	}
 	if d.opts.KeepalivedFile != "" {
-		cfg, ds := keepalived.Load(d.opts.KeepalivedFile)
+		cfg, ds := keepalived.LoadFrom(d.opts.KeepalivedFile, keepalived.Files{ReadFile: files.ReadFile, Glob: files.Glob})
 		all = append(all, ds...)
 		ka = cfg
+	}
+	// Accounts and enable_script_security, as `halo check` reports them.
+	var plan *priv.Plan
+	if all.Err() == nil {
+		var ds diag.List
+		plan, ds = priv.NewPlan(ha, ka)
+		all = append(all, ds...)
 	}
 	for _, w := range all {
 		if w.Severity == diag.Warning {
@@ -28,14 +46,14 @@ func (d *Daemon) load() (*haproxy.Config, *keepalived.Config, error) {
 		}
 	}
 	if err := all.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if ka != nil {
 		if err := checkTrackBackends(ka, ha); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return ha, ka, nil
+	return ha, ka, plan, nil
 }
 
 func checkTrackBackends(ka *keepalived.Config, ha *haproxy.Config) error {

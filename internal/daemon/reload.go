@@ -21,7 +21,7 @@ func (d *Daemon) Reload() error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	start := time.Now()
-	ha, ka, err := d.load()
+	ha, ka, plan, err := d.load()
 	if err != nil {
 		d.reloadErrors.Add(1)
 		d.log.Error("reload refused: the configuration has errors; the running one stays", "err", err)
@@ -66,7 +66,13 @@ func (d *Daemon) Reload() error {
 	}
 	d.logs.Apply(ha)
 	d.mu.Lock()
-	d.ha, d.ka = ha, ka
+	if old := d.plan; d.opts.Drop && old != nil && old.Serve != nil && (plan.Serve == nil || *plan.Serve != *old.Serve) {
+		// The serving process cannot change its account: it keeps the one
+		// it dropped to, and so do scripts that name none.
+		d.log.Warn("reload: user/group changed in haproxy.cfg; it applies at the next restart", "running_as", old.Serve.Name)
+		plan.Serve, plan.Scripts = old.Serve, *old.Serve
+	}
+	d.ha, d.ka, d.plan = ha, ka, plan
 	d.mu.Unlock()
 	for _, c := range changes {
 		d.log.Info("reload: " + c)

@@ -2,9 +2,6 @@ package track
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os/exec"
 	"time"
 )
 
@@ -13,14 +10,16 @@ import (
 // failures make it bad. A run that outlives Timeout counts as a failure.
 type Script struct {
 	Name     string
-	Argv     []string      // the command split as keepalived splits it (see SplitCommand)
+	Argv     []string // the command split as keepalived splits it (see SplitCommand)
+	User     string   // the account to run it as, as configured; "" = Exec's default
+	Group    string
 	Interval time.Duration // default 1s
 	Timeout  time.Duration // 0 = Interval
 	Rise     int           // default 1
 	Fall     int           // default 1
 
-	// Exec runs one check; nil runs Argv as a process (no shell, as keepalived).
-	Exec func(ctx context.Context, argv []string) error
+	// Exec runs one check; nil is ExecHere (a child process, no shell, as keepalived).
+	Exec Exec
 }
 
 // RunOnce runs the check once and returns its raw result (nil = success).
@@ -33,24 +32,10 @@ func (s *Script) RunOnce(ctx context.Context) error {
 	defer cancel()
 	run := s.Exec
 	if run == nil {
-		run = execArgv
+		run = ExecHere
 	}
-	return run(ctx, s.Argv)
-}
-
-func execArgv(ctx context.Context, argv []string) error {
-	if len(argv) == 0 {
-		return errors.New("empty script")
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("timed out: %w", ctx.Err())
-		}
-		return err
-	}
-	return nil
+	_, err := run(ctx, Command{Argv: s.Argv, User: s.User, Group: s.Group})
+	return err
 }
 
 func (s *Script) interval() time.Duration {

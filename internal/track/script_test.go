@@ -17,18 +17,18 @@ func TestScriptRiseFall(t *testing.T) {
 	i := 0
 	s := &Script{
 		Name: "chk", Interval: 5 * time.Millisecond, Rise: 2, Fall: 3,
-		Exec: func(context.Context, []string) error {
+		Exec: func(context.Context, Command) ([]byte, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if i >= len(results) {
-				return nil
+				return nil, nil
 			}
 			ok := results[i]
 			i++
 			if ok {
-				return nil
+				return nil, nil
 			}
-			return errors.New("exit status 1")
+			return nil, errors.New("exit status 1")
 		},
 	}
 	ctx, cancel := context.WithCancel(context.Background())

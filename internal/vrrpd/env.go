@@ -22,9 +22,11 @@ type Env struct {
 	// Handoff hides a draining old master's VIPs and steers the flows the
 	// new master did not accept back to it; nil is nftables on this host.
 	Handoff Handoff
-	// Exec runs a tracking script once and reports its result; nil runs
-	// the command as a process (track.Script's default).
-	Exec func(ctx context.Context, argv []string) error
+	// Exec runs one script, a vrrp_script check or a notify script, as the
+	// account its command names; nil is track.ExecHere (this process's
+	// user, whatever the configuration says). The daemon passes the one of
+	// internal/priv, which applies script_user and enable_script_security.
+	Exec track.Exec
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// VMACs makes use_vmac's macvlans; nil is the host (vip.VMACs).

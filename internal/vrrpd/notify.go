@@ -3,11 +3,11 @@ package vrrpd
 import (
 	"context"
 	"log/slog"
-	"os/exec"
 	"strconv"
 	"time"
 
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/track"
 	"github.com/halo-lb/halo/internal/vrouter"
 )
 
@@ -15,32 +15,38 @@ import (
 // transitions happened, off the VRRP loop so a slow script never delays an
 // advertisement.
 type notifier struct {
-	log  *slog.Logger
-	jobs chan []string
-	done chan struct{}
+	log     *slog.Logger
+	exec    track.Exec
+	account func() (user, group string) // script_user now
+	jobs    chan track.Command
+	done    chan struct{}
 }
 
 // notifyTimeout bounds one notify script, as a hung script must not stall
 // every later notification.
 const notifyTimeout = 30 * time.Second
 
-func newNotifier(log *slog.Logger) *notifier {
-	return &notifier{log: log, jobs: make(chan []string, 256), done: make(chan struct{})}
+// newNotifier runs scripts with exec (nil = track.ExecHere) as account's
+// answer at the time the script is queued.
+func newNotifier(log *slog.Logger, exec track.Exec, account func() (user, group string)) *notifier {
+	if exec == nil {
+		exec = track.ExecHere
+	}
+	return &notifier{log: log, exec: exec, account: account, jobs: make(chan track.Command, 256), done: make(chan struct{})}
 }
 
 // run executes queued scripts until the queue is closed and drained.
 func (n *notifier) run() {
 	defer close(n.done)
-	for argv := range n.jobs {
+	for c := range n.jobs {
 		ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
-		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-		cmd.WaitDelay = time.Second
-		out, err := cmd.CombinedOutput()
+		out, err := n.exec(ctx, c)
 		cancel()
+		argv := append(append([]string(nil), c.Argv...), c.Args...)
 		if err != nil {
-			n.log.Warn("notify script failed", "script", argv, "err", err, "output", string(out))
+			n.log.Warn("notify script failed", "script", argv, "user", c.User, "err", err, "output", string(out))
 		} else {
-			n.log.Debug("notify script ran", "script", argv)
+			n.log.Debug("notify script ran", "script", argv, "user", c.User)
 		}
 	}
 }
@@ -69,8 +75,12 @@ func (n *notifier) queue(command string, extra ...string) {
 		n.log.Warn("notify script not run", "script", command, "err", err)
 		return
 	}
+	c := track.Command{Argv: argv, Args: extra}
+	if n.account != nil {
+		c.User, c.Group = n.account()
+	}
 	select {
-	case n.jobs <- append(argv, extra...):
+	case n.jobs <- c:
 	default:
 		n.log.Warn("notify queue full, script dropped", "script", command)
 	}
@@ -98,4 +108,12 @@ func (r *Router) notifyListener(e Event) {
 	case vrouter.Init:
 		r.notify.transition("INSTANCE", ic.Name, "STOP", prio, n.Stop, n.Any)
 	}
+}
+
+// scriptUser is script_user of the running configuration: the account of
+// notify scripts.
+func (r *Router) scriptUser() (user, group string) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.cfg.Global.ScriptUser, r.cfg.Global.ScriptGroup
 }

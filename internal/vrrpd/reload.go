@@ -30,10 +30,10 @@ func (r *Router) Reload(cfg *keepalived.Config) ([]string, error) {
 	newScripts := map[string]*scriptRunner{}
 	r.mu.RLock()
 	for name, def := range cfg.Scripts {
-		if old := r.scripts[name]; old != nil && sameScript(old.def, def) {
+		if old := r.scripts[name]; old != nil && sameScript(old.s, cfg, def) {
 			continue
 		}
-		sr, err := r.newScript(def)
+		sr, err := r.newScript(cfg, def)
 		if err != nil {
 			r.mu.RUnlock()
 			return nil, err

@@ -66,14 +66,14 @@ func New(cfg *keepalived.Config, env Env, log *slog.Logger) (*Router, error) {
 		verdicts: map[track.Key]bool{},
 	}
 	r.ctx, r.endLife = context.WithCancel(context.Background())
-	r.notify = newNotifier(log)
+	r.notify = newNotifier(log, r.env.Exec, r.scriptUser)
 	for _, ic := range cfg.Instances {
 		if err := r.addInstance(ic); err != nil {
 			return nil, err
 		}
 	}
 	for name, s := range cfg.Scripts {
-		sr, err := r.newScript(s)
+		sr, err := r.newScript(cfg, s)
 		if err != nil {
 			return nil, err
 		}

@@ -18,20 +18,24 @@ type scriptRunner struct {
 	done chan struct{}
 }
 
-func (r *Router) newScript(def *keepalived.Script) (*scriptRunner, error) {
+// newScript prepares def of cfg (whose script_user applies to it).
+func (r *Router) newScript(cfg *keepalived.Config, def *keepalived.Script) (*scriptRunner, error) {
 	argv, err := keepalived.SplitCommand(def.Command)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%d: vrrp_script %s: %w", def.File, def.Line, def.Name, err)
 	}
-	s := &track.Script{Name: def.Name, Argv: argv, Interval: def.Interval, Timeout: def.Timeout,
-		Rise: def.Rise, Fall: def.Fall, Exec: r.env.Exec}
+	user, group := cfg.ScriptAccount(def)
+	s := &track.Script{Name: def.Name, Argv: argv, User: user, Group: group, Interval: def.Interval,
+		Timeout: def.Timeout, Rise: def.Rise, Fall: def.Fall, Exec: r.env.Exec}
 	return &scriptRunner{def: def, s: s, done: make(chan struct{})}, nil
 }
 
-// sameScript reports whether a reload leaves a vrrp_script as it runs.
-func sameScript(a, b *keepalived.Script) bool {
-	return a.Command == b.Command && a.Interval == b.Interval && a.Timeout == b.Timeout &&
-		a.Rise == b.Rise && a.Fall == b.Fall && a.User == b.User && a.Group == b.Group
+// sameScript reports whether a reload leaves running script s as it
+// runs: the same command, timers and account (cfg's script_user included).
+func sameScript(s *track.Script, cfg *keepalived.Config, b *keepalived.Script) bool {
+	user, group := cfg.ScriptAccount(b)
+	return s.Argv != nil && slices.Equal(s.Argv, b.Argv()) && s.Interval == b.Interval && s.Timeout == b.Timeout &&
+		s.Rise == b.Rise && s.Fall == b.Fall && s.User == user && s.Group == group
 }
 
 // verdict is the last known state of a tracked object; unknown objects

@@ -14,6 +14,9 @@ func dump(c *Config) string {
 	w("global maxconn=%d hard-stop-after=%s pidfile=%q daemon=%t", g.MaxConn, dur(g.HardStopAfter), g.PidFile, g.Daemon)
 	w("  limits strict=%t ulimit-n=%d fd-hard-limit=%d maxpipes=%d maxconnrate=%d maxsessrate=%d noreuseport=%t spread-checks=%d",
 		g.StrictLimits, g.UlimitN, g.FDHardLimit, g.MaxPipes, g.MaxConnRate, g.MaxSessRate, g.NoReusePort, g.SpreadChecks)
+	if g.User != "" || g.Group != "" {
+		w("  account user=%q group=%q", g.User, g.Group)
+	}
 	if g.ServerStateFile != "" || g.ServerStateBase != "" {
 		w("  server-state file=%q base=%q -> %q", g.ServerStateFile, g.ServerStateBase, g.StateFile())
 	}

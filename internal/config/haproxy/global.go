@@ -10,10 +10,6 @@ import (
 // halo does instead.
 var globalIgnored = map[string]string{
 	"chroot":         "halo does not chroot; confine it with systemd (ProtectSystem=, RootDirectory=)",
-	"user":           "halo does not change user; it needs CAP_NET_ADMIN and CAP_NET_RAW for VRRP",
-	"group":          "halo does not change group",
-	"uid":            "halo does not change user",
-	"gid":            "halo does not change group",
 	"nbproc":         "halo runs one process",
 	"master-worker":  "halo reloads in process on SIGHUP",
 	"external-check": "halo runs no external check programs",
@@ -57,6 +53,8 @@ func (b *builder) globalLine(l line) {
 	case kw == "daemon":
 		g.Daemon = true
 		b.warnf(l.num, "global: 'daemon' is accepted, but halo stays in the foreground (run it under systemd)")
+	case kw == "user" || kw == "group" || kw == "uid" || kw == "gid":
+		b.globalAccount(l)
 	case kw == "pidfile":
 		if len(l.words) != 2 {
 			b.errf(l.num, "global: 'pidfile' needs one path")
@@ -210,4 +208,27 @@ func (b *builder) globalStats(l line) {
 		s.Level = "operator" // HAProxy's default
 	}
 	b.global.StatsSockets = append(b.global.StatsSockets, s)
+}
+
+// globalAccount reads `user NAME`, `group NAME`, `uid N` and `gid N`: whom
+// `halo run` serves as once its sockets are open (internal/priv). The last
+// of user/uid (group/gid) wins, as in HAProxy.
+func (b *builder) globalAccount(l line) {
+	kw := l.kw()
+	if len(l.words) != 2 {
+		b.errf(l.num, "global: '%s' needs one value", kw)
+		return
+	}
+	v := l.arg(1)
+	if kw == "uid" || kw == "gid" {
+		if _, err := parseInt(v, 0, 1<<31-1); err != nil {
+			b.errf(l.num, "global: %s: %v", kw, err)
+			return
+		}
+	}
+	if kw == "user" || kw == "uid" {
+		b.global.User, b.global.UserLine = v, l.num
+	} else {
+		b.global.Group, b.global.GroupLine = v, l.num
+	}
 }

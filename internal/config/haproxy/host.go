@@ -19,6 +19,9 @@ type Env struct {
 	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
 	// Limits returns the process's RLIMIT_NOFILE; nil = SystemFDLimits.
 	Limits func() (FDLimits, error)
+	// ReadFile reads the configuration file; nil = os.ReadFile. `halo run`
+	// reads through its privileged helper once it has dropped privileges.
+	ReadFile func(name string) ([]byte, error)
 }
 
 // bindResolveTimeout bounds the bind name lookups of one Load.
@@ -33,7 +36,11 @@ func Load(path string) (*Config, diag.List) { return LoadWith(path, Env{}) }
 
 // LoadWith is Load with the host's answers given by env.
 func LoadWith(path string, env Env) (*Config, diag.List) {
-	data, err := os.ReadFile(path)
+	read := env.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	data, err := read(path)
 	if err != nil {
 		var d diag.List
 		d.Errorf(path, 0, "cannot read haproxy configuration: %v", err)

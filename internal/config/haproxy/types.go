@@ -34,6 +34,11 @@ type Global struct {
 	LogTag        string        // `log-tag`; "" = "halo"
 	LogHostname   string        // `log-send-hostname [NAME]`: "" = no host field, "-" = the host's name
 	Daemon        bool          // accepted; halo stays in the foreground (systemd style) and says so
+	// User and Group are `user`/`uid` and `group`/`gid`: a name or a number
+	// ("" = stay as started). `halo run` started as root drops to them once
+	// every socket is open. UserLine and GroupLine are their lines.
+	User, Group         string
+	UserLine, GroupLine int
 
 	// Resource limits (limits.go computes what they mean for one host).
 	StrictLimits bool // `strict-limits`, on unless `no strict-limits` (HAProxy 2.6): failing to get the fd limit is fatal

@@ -27,14 +27,32 @@ var osSource = source{readFile: os.ReadFile, glob: filepath.Glob}
 // Load reads the keepalived.conf at path, follows its includes, and returns
 // the validated configuration. cfg is nil exactly when the diagnostics hold
 // an error; warnings come with a usable cfg.
-func Load(path string) (*Config, diag.List) {
-	data, err := os.ReadFile(path)
+func Load(path string) (*Config, diag.List) { return LoadFrom(path, Files{}) }
+
+// Files is where LoadFrom reads the main file and its includes. A nil field
+// uses the file system (os.ReadFile, filepath.Glob). `halo run`, once it
+// has dropped privileges, reads through its privileged helper.
+type Files struct {
+	ReadFile func(name string) ([]byte, error)
+	Glob     func(pattern string) ([]string, error)
+}
+
+// LoadFrom is Load reading through files.
+func LoadFrom(path string, files Files) (*Config, diag.List) {
+	src := osSource
+	if files.ReadFile != nil {
+		src.readFile = files.ReadFile
+	}
+	if files.Glob != nil {
+		src.glob = files.Glob
+	}
+	data, err := src.readFile(path)
 	if err != nil {
 		var d diag.List
 		d.Errorf(path, 0, "reading keepalived config: %v", unwrapPathError(err))
 		return nil, d
 	}
-	return Parse(path, data)
+	return parseWith(src, path, data)
 }
 
 // Parse parses data as the keepalived.conf named file (used in diagnostics

@@ -185,6 +185,7 @@ func (p *parser) parseGlobal(b *node) {
 		case "script_user":
 			if c.args(n, 1, 2, "USER [GROUP]") {
 				g.ScriptUser = n.args[1].text
+				g.ScriptUserFile, g.ScriptUserLine = n.file, n.line
 				if len(n.args) == 3 {
 					g.ScriptGroup = n.args[2].text
 				}

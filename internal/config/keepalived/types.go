@@ -58,7 +58,9 @@ type GlobalDefs struct {
 	V3PseudoHeader       bool
 	ScriptUser           string // script_user USER [GROUP]: "" = run scripts as the current user
 	ScriptGroup          string // "" = the user's primary group
-	EnableScriptSecurity bool   // enable_script_security
+	ScriptUserFile       string // where script_user is written, for diagnostics
+	ScriptUserLine       int
+	EnableScriptSecurity bool // enable_script_security
 }
 
 // Script is a vrrp_script block.
