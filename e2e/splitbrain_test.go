@@ -152,7 +152,7 @@ func splitBrainHeal(t *testing.T, pair drill.Pair, order healOrder) {
 func healOK(t *testing.T, s *drill.Site, p *runningProbe, adv time.Duration, healed time.Time, crossed *seenAdvert) {
 	t.Helper()
 	vip := drill.VIP4
-	waitHolder(t, s, vip, s.LB1, 3*adv+time.Second)
+	waitYielded(t, s, vip, 3*adv+time.Second)
 	time.Sleep(adv + healMargin + 300*time.Millisecond) // probes running past the bound
 	samples := p.stop()
 	back, lost := recovery(samples, healed)
@@ -321,4 +321,25 @@ func (l *advertLog) next(t *testing.T, src netip.Addr, timeout time.Duration) se
 func (l *advertLog) firstAfter(t *testing.T, since time.Time, timeout time.Duration) seenAdvert {
 	t.Helper()
 	return l.wait(t, since, timeout, "after the heal", func(seenAdvert) bool { return true })
+}
+
+// waitYielded waits until lb1 holds vip and lb2 has let it go: removed, or
+// hidden (no ARP answers; it drains the connections it still has, see
+// vrrpd/handoff.go) — either way no client can learn lb2's MAC for it.
+func waitYielded(t *testing.T, s *drill.Site, vip netip.Addr, timeout time.Duration) {
+	t.Helper()
+	if _, err := drill.WaitAddr(s.LB1, vip, true, timeout); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		out, _ := s.LB2.Command(context.Background(), "nft", "list", "tables", "arp").Output()
+		if !drill.HasAddr(s.LB2, vip) || strings.Contains(string(out), "halo_hide_") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lb2 neither released nor hid %v within %v", vip, timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

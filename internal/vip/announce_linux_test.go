@@ -93,8 +93,14 @@ func TestAnnounceIPv6SendsUnsolicitedNA(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		conn, _, err = ndp.Listen(ifi, ndp.LinkLocal)
-		return err
+		// The link-local address stays tentative (DAD) for a moment after
+		// link-up, and ndp.Listen fails until it is usable: retry.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			conn, _, err = ndp.Listen(ifi, ndp.LinkLocal)
+			if err == nil || time.Now().After(deadline) {
+				return err
+			}
+		}
 	}); err != nil {
 		t.Fatalf("ndp socket in client: %v", err)
 	}
