@@ -120,6 +120,7 @@ func (i *Instance) Run(ctx context.Context) error {
 	now := i.clk.Now()
 	i.applyTracking(m, now) // inputs set before Run count from the start
 	i.apply(m, m.Start(now))
+	i.applyForce(m, now) // a sync group that moved before we started
 
 	timer := i.clk.NewTimer(time.Hour)
 	defer timer.Stop()

@@ -40,8 +40,13 @@ func (i *Instance) tick(m *Machine, now time.Time) {
 	i.apply(m, m.Tick(now))
 }
 
-// applyForce performs a pending Force.
+// applyForce performs a pending Force. Before Start the request stays
+// pending: a member forced up by a sibling that started first must still
+// follow its group once its own loop starts (Run applies it then).
 func (i *Instance) applyForce(m *Machine, now time.Time) {
+	if !m.started {
+		return
+	}
 	i.mu.Lock()
 	f := i.force
 	i.force = nil

@@ -167,6 +167,18 @@ func TestInstanceStartsInFaultWhenTrackersSaySoBeforeRun(t *testing.T) {
 	})
 }
 
+// A sibling that started first may force an instance before its loop
+// runs: the request waits for the start instead of being lost.
+func TestInstanceForcedBeforeRunFollowsOnceStarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{}
+		inst := NewInstance("vi", v2(100), r, nil, nil, r.onTransition)
+		inst.Force(Master, "sync group G: VI_2 MASTER")
+		runInstance(t, inst)
+		wantRecorded(t, r, []uint8{100}, []string{"INIT>BACKUP startup", "BACKUP>MASTER sync-group"})
+	})
+}
+
 func TestInstanceCountsSendErrorsAndKeepsRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := &recorder{fail: errors.New("network is unreachable")}

@@ -79,6 +79,10 @@ type Machine struct {
 	// advertises priority 1, so it takes over only when no master is heard.
 	maint bool
 
+	// groupSettle: a Master its sync group forced up does not yield to a
+	// better master before this (see Force). Zero otherwise.
+	groupSettle time.Time
+
 	master         netip.Addr // last master heard (or ourselves)
 	masterPriority uint8
 }
@@ -358,6 +362,7 @@ func (m *Machine) transition(now time.Time, to State, r Reason, detail string) [
 func (m *Machine) transitionWith(now time.Time, to State, r Reason, detail string, peer netip.Addr) []Action {
 	from := m.state
 	m.state = to
+	m.groupSettle = time.Time{}
 	return []Action{Transition{From: from, To: to, Reason: r, Detail: detail, At: now, Peer: peer}}
 }
 

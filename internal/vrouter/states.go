@@ -59,8 +59,14 @@ func (m *Machine) advertInMaster(now time.Time, a Advert) []Action {
 		// (725)–(730): another router resigned; assert ourselves at once.
 		return m.sendAdvert(now)
 	case a.Priority > m.priority:
+		if m.settling(now) {
+			return nil
+		}
 		return m.yield(now, a, ReasonHigherPriority)
 	case a.Priority == m.priority && winsTie(a.Src, m.cfg.PrimaryIP):
+		if m.settling(now) {
+			return nil
+		}
 		return m.yield(now, a, ReasonEqualPriorityHigherIP)
 	}
 	// (780) says discard. keepalived: answer with an advert right away so

@@ -13,13 +13,28 @@ import (
 // Force moves the machine to Master or Backup because its sync group did,
 // with ReasonSyncGroup. Only Backup → Master and Master → Backup happen;
 // any other request (Init, Fault, the state it is in) does nothing.
+//
+// A machine forced to Master settles for one Master_Down_Interval: it
+// does not yield to a better master's advert meanwhile. The group went
+// MASTER because another member won its own election against a peer
+// node; when that node's instances are grouped too, its member on this
+// VRID is about to be forced to BACKUP by its own group, and the adverts
+// it sends until then (its answer to our first advert, a regular one
+// already due) are stale. Yielding to them would take this whole group
+// back to BACKUP, beside a peer group that is going BACKUP too, and the
+// two groups would chase each other instead of converging. A better
+// master still heard after the settle time is real: the machine yields
+// to it then, and the group follows as usual. A Force to Backup, or any
+// other transition, ends the settle time at once.
 func (m *Machine) Force(now time.Time, to State, detail string) []Action {
 	if !m.started || m.stopped {
 		return nil
 	}
 	switch {
 	case m.state == Backup && to == Master:
-		return m.becomeMaster(now, ReasonSyncGroup, detail)
+		acts := m.becomeMaster(now, ReasonSyncGroup, detail)
+		m.groupSettle = now.Add(m.masterDownInterval())
+		return acts
 	case m.state == Master && to == Backup:
 		// The group follows a member that heard a better master; our own
 		// master is unknown until its adverts arrive.
@@ -47,4 +62,10 @@ func (m *Machine) Defer(now time.Time) []Action {
 func (m *Machine) Due(now time.Time) bool {
 	d := m.NextDeadline()
 	return !d.IsZero() && !now.Before(d)
+}
+
+// settling reports whether a Master forced up by its sync group is still
+// in its settle time (see Force).
+func (m *Machine) settling(now time.Time) bool {
+	return m.state == Master && now.Before(m.groupSettle)
 }

@@ -44,6 +44,35 @@ func TestMachineSyncGroup(t *testing.T) {
 			{ms(100) + v2Prio100Down, deferTick(), nil, Backup, ms(100) + 2*v2Prio100Down},
 			{ms(100) + 2*v2Prio100Down, tick(), []Action{send(100), move(Backup, Master, ReasonMasterDown)}, Master, noDeadlineCheck},
 		}},
+		{"a master forced up ignores a better master for its master-down interval, then yields", v2(100), []step{
+			backup,
+			{ms(200), force(Master), []Action{send(100), move(Backup, Master, ReasonSyncGroup)}, Master, ms(1200)},
+			{ms(250), advert(ipHigh, 150, sec(1)), nil, Master, ms(1200)},
+			{ms(300), advert(ipHigh, 100, sec(1)), nil, Master, ms(1200)},
+			{ms(200) + v2Prio100Down, advert(ipHigh, 150, sec(1)), []Action{move(Master, Backup, ReasonHigherPriority)}, Backup, ms(200) + 2*v2Prio100Down},
+		}},
+		{"a forced master still answers a lower priority and resignations", v2(100), []step{
+			backup,
+			{ms(200), force(Master), []Action{send(100), move(Backup, Master, ReasonSyncGroup)}, Master, ms(1200)},
+			{ms(300), advert(ipLow, 50, sec(1)), []Action{send(100), Reannounce{}}, Master, ms(1300)},
+			{ms(400), advert(ipHigh, 0, sec(1)), []Action{send(100)}, Master, ms(1400)},
+		}},
+		{"a forced master can be forced back down within its settle time", v2(100), []step{
+			backup,
+			{ms(200), force(Master), []Action{send(100), move(Backup, Master, ReasonSyncGroup)}, Master, ms(1200)},
+			{ms(300), force(Backup), []Action{move(Master, Backup, ReasonSyncGroup)}, Backup, ms(300) + v2Prio100Down},
+		}},
+		{"a master that won on its own yields at once", master100, []step{
+			begin,
+			{ms(100), advert(ipHigh, 150, sec(1)), []Action{move(Master, Backup, ReasonHigherPriority)}, Backup, ms(100) + v2Prio100Down},
+		}},
+		{"the settle time ends when the forced master leaves master", v2(100), []step{
+			backup,
+			{ms(200), force(Master), []Action{send(100), move(Backup, Master, ReasonSyncGroup)}, Master, ms(1200)},
+			{ms(300), force(Backup), []Action{move(Master, Backup, ReasonSyncGroup)}, Backup, ms(300) + v2Prio100Down},
+			{ms(300) + v2Prio100Down, tick(), []Action{send(100), move(Backup, Master, ReasonMasterDown)}, Master, noDeadlineCheck},
+			{ms(400) + v2Prio100Down, advert(ipHigh, 150, sec(1)), []Action{move(Master, Backup, ReasonHigherPriority)}, Backup, noDeadlineCheck},
+		}},
 		{"defer before the deadline does nothing", v2(100), []step{
 			backup,
 			{ms(100), deferTick(), nil, Backup, v2Prio100Down},

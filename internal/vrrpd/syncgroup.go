@@ -13,8 +13,11 @@ import (
 // MASTER, the others take over with it; when one steps down to BACKUP (it
 // heard a better master), the others step down too; and a BACKUP member
 // does not take over on its own while another member still follows a live
-// master. It also runs the group's notify scripts once all members agree
-// on a state.
+// master. A member forced to MASTER settles for one master-down interval
+// before it yields to a better master (vrouter.Machine.Force): a peer whose
+// group just lost the election keeps advertising on that VRID until its own
+// group forces it down. It also runs the group's notify scripts once all
+// members agree on a state.
 type syncGroup struct {
 	r       *Router
 	cfg     *keepalived.SyncGroup
