@@ -11,6 +11,7 @@ import (
 	"github.com/halo-lb/halo/internal/config/diag"
 	"github.com/halo-lb/halo/internal/config/haproxy"
 	"github.com/halo-lb/halo/internal/config/keepalived"
+	"github.com/halo-lb/halo/internal/daemon"
 	"github.com/halo-lb/halo/internal/priv"
 )
 
@@ -53,7 +54,7 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 		all = append(all, d...)
 		kacfg = cfg
 		if cfg != nil {
-			all = append(all, checkTrackBackends(cfg, hacfg, *hapath != "")...)
+			all = append(all, daemon.CheckTrackBackends(cfg, hacfg, *hapath != "")...)
 			all = append(all, keepalived.OnHost(cfg, func(name string) bool {
 				_, err := net.InterfaceByName(name)
 				return err == nil
@@ -82,21 +83,4 @@ func checkCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "configuration is valid")
 	return 0
-}
-
-// checkTrackBackends reports track_backend entries that name no backend of
-// the haproxy configuration given alongside.
-func checkTrackBackends(ka *keepalived.Config, ha *haproxy.Config, haGiven bool) diag.List {
-	var out diag.List
-	for _, in := range ka.Instances {
-		for _, tb := range in.TrackBackends {
-			switch {
-			case !haGiven:
-				out.Errorf(tb.File, tb.Line, "vrrp_instance %s: track_backend %q needs the haproxy configuration (-f)", in.Name, tb.Name)
-			case ha != nil && ha.Backend(tb.Name) == nil:
-				out.Errorf(tb.File, tb.Line, "vrrp_instance %s: track_backend %q: no such backend in %s", in.Name, tb.Name, ha.File)
-			}
-		}
-	}
-	return out
 }

@@ -72,6 +72,7 @@ func init() {
 		{words: w("show stat"), usage: "show stat [typed] [<px> <mask> <sid>]", help: "CSV (or typed) counters of frontends, backends and servers", level: LevelUser, run: showStat},
 		{words: w("show status"), usage: "show status [json]", help: "the whole node on one screen (halo status)", level: LevelUser, run: showStatus},
 		{words: w("show version"), usage: "show version", help: "print halo's version", level: LevelUser, run: showVersion},
+		{words: w("show bgp"), usage: "show bgp [json]", help: "BGP speaker: neighbors' sessions, prefixes announced and why", level: LevelUser, run: showBGP},
 		{words: w("show vrrp"), usage: "show vrrp [json]", help: "VRRP instances: state and why, priority, master, VIPs, counters", level: LevelUser, run: showVRRP},
 		{words: w("shutdown sessions server"), usage: "shutdown sessions server <bk>/<srv>", help: "reset every connection of a server", level: LevelAdmin, run: shutdownSessions},
 		{words: w("user"), usage: "user", help: "lower this session's level to user", level: LevelUser, run: lower(LevelUser)},
@@ -348,6 +349,17 @@ func showVRRP(sess *session, args []string) string {
 			return stats.WriteVRRPJSON(w, snap)
 		}
 		return stats.WriteVRRP(w, snap)
+	})
+	return out
+}
+
+func showBGP(sess *session, args []string) string {
+	snap := sess.srv.node.Snapshot()
+	out, _ := render(func(w io.Writer) error {
+		if len(args) > 2 && args[2] == "json" {
+			return stats.WriteBGPJSON(w, snap)
+		}
+		return stats.WriteBGP(w, snap)
 	})
 	return out
 }

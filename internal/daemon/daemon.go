@@ -70,6 +70,7 @@ type Daemon struct {
 	plan     *priv.Plan    // accounts of the running configuration
 	proxy    *proxyPart    // nil without haproxy.cfg
 	router   *vrrpd.Router // nil without keepalived.conf
+	bgp      *bgpPart      // nil without bgp_speaker
 	web      *webPart
 	ctl      *ctlPart
 	logs     *logs.Router
@@ -129,6 +130,9 @@ func New(opts Options) (*Daemon, error) {
 		}
 		if ha != nil {
 			d.router.SetDrainer(d.waitIdle, stopDrain(ha.Global.HardStopAfter))
+		}
+		if ka.BGP != nil {
+			d.bgp = newBGPPart(ka, d.router, env.Addresses, log)
 		}
 	}
 	d.web = newWebPart(d.Snapshot, d.nbsrv, log)
@@ -203,10 +207,22 @@ func (d *Daemon) Run(ctx context.Context) error {
 	} else {
 		close(vrrpDone)
 	}
+	// The BGP speaker's stop is graceful too (GRACEFUL_SHUTDOWN, then the
+	// withdraw after graceful_shutdown_delay): the proxy serves until then.
+	bgpDone := make(chan struct{})
+	if d.bgp != nil {
+		sup.Go("bgp", func(ctx context.Context) error {
+			defer close(bgpDone)
+			return d.bgp.Run(ctx)
+		})
+	} else {
+		close(bgpDone)
+	}
 	sup.Go("stop order", func(ctx context.Context) error {
 		<-ctx.Done()
 		d.stopping.Store(true)
 		<-vrrpDone
+		<-bgpDone
 		stopProxy()
 		return nil
 	})

@@ -53,13 +53,14 @@ func stopDrain(hardStopAfter time.Duration) time.Duration {
 	return defaultStopDrain
 }
 
-// StartHandover moves the VIPs to a peer in the background; `show
-// handover` follows it.
+// StartHandover moves the VIPs to a peer, and withdraws the BGP routes
+// gracefully, in the background; `show handover` follows it.
 func (d *Daemon) StartHandover(timeout time.Duration) error {
 	d.mu.Lock()
-	r := d.router
+	r, b := d.router, d.bgp
 	d.mu.Unlock()
-	if r == nil {
+	hasVRRP := r != nil && r.HasInstances()
+	if !hasVRRP && b == nil {
 		return vrrpd.ErrNoInstance
 	}
 	if timeout > vrrpd.HandoffWindow {
@@ -74,13 +75,32 @@ func (d *Daemon) StartHandover(timeout time.Duration) error {
 	h.st = ctl.HandoverStatus{Phase: ctl.HandoverRunning, Started: time.Now(), Maintenance: true}
 	h.mu.Unlock()
 	d.log.Info("handover requested", "timeout", timeout)
+	progress := func(step string) {
+		h.mu.Lock()
+		h.st.Detail = step
+		h.mu.Unlock()
+		d.log.Info("handover: " + step)
+	}
 	go func() {
-		rep, err := r.Handover(context.Background(), timeout, func(step string) {
-			h.mu.Lock()
-			h.st.Detail = step
-			h.mu.Unlock()
-			d.log.Info("handover: " + step)
-		})
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		var rep vrrpd.HandoverReport
+		var err error
+		if b != nil {
+			progress("bgp: routes sent with GRACEFUL_SHUTDOWN; withdrawing after graceful_shutdown_delay")
+			n := b.speaker.Maintenance(ctx)
+			rep.Moved = append(rep.Moved, fmt.Sprintf("%d BGP route(s) withdrawn", n))
+		}
+		if hasVRRP {
+			var vr vrrpd.HandoverReport
+			vr, err = r.Handover(context.Background(), timeout, progress)
+			rep.Moved, rep.Open = append(rep.Moved, vr.Moved...), vr.Open
+		} else {
+			progress("routes withdrawn; draining open connections")
+			if rep.Open = d.waitIdle(ctx); rep.Open > 0 {
+				err = fmt.Errorf("%d connection(s) still open at the timeout (%v)", rep.Open, timeout)
+			}
+		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.st.Moved, h.st.Open, h.st.Ended = rep.Moved, rep.Open, time.Now()
@@ -105,9 +125,9 @@ func (d *Daemon) HandoverStatus() ctl.HandoverStatus {
 		st.Phase = ctl.HandoverNone
 	}
 	d.mu.Lock()
-	r := d.router
+	r, b := d.router, d.bgp
 	d.mu.Unlock()
-	st.Maintenance = r != nil && r.Maintenance()
+	st.Maintenance = r != nil && r.Maintenance() || b != nil && b.speaker.InMaintenance()
 	if st.Phase != ctl.HandoverDone && st.Phase != ctl.HandoverFailed {
 		if pp, err := d.proxyOf(); err == nil {
 			st.Open = int(pp.proxy.OpenSessions())
@@ -119,9 +139,9 @@ func (d *Daemon) HandoverStatus() ctl.HandoverStatus {
 // ResumeFromHandover ends maintenance.
 func (d *Daemon) ResumeFromHandover() error {
 	d.mu.Lock()
-	r := d.router
+	r, b := d.router, d.bgp
 	d.mu.Unlock()
-	if r == nil {
+	if r == nil && b == nil {
 		return vrrpd.ErrNoInstance
 	}
 	h := &d.handover
@@ -131,7 +151,12 @@ func (d *Daemon) ResumeFromHandover() error {
 	if running {
 		return ctl.ErrHandoverRunning
 	}
-	r.Resume()
+	if b != nil {
+		b.speaker.Resume()
+	}
+	if r != nil {
+		r.Resume()
+	}
 	d.log.Info("maintenance ended: advertising the configured priority again")
 	return nil
 }

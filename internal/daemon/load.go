@@ -57,13 +57,31 @@ func (d *Daemon) load() (*haproxy.Config, *keepalived.Config, *priv.Plan, error)
 }
 
 func checkTrackBackends(ka *keepalived.Config, ha *haproxy.Config) error {
+	return CheckTrackBackends(ka, ha, ha != nil).Err()
+}
+
+// CheckTrackBackends reports track_backend lines (of vrrp_instance and
+// bgp_announce blocks) that name no backend of ha; haGiven false means no
+// haproxy configuration was given at all. `halo check` and `halo run` both
+// call it.
+func CheckTrackBackends(ka *keepalived.Config, ha *haproxy.Config, haGiven bool) diag.List {
 	var out diag.List
-	for _, in := range ka.Instances {
-		for _, tb := range in.TrackBackends {
-			if ha == nil || ha.Backend(tb.Name) == nil {
-				out.Errorf(tb.File, tb.Line, "vrrp_instance %s: track_backend %q names no backend of the haproxy configuration", in.Name, tb.Name)
+	check := func(section string, tbs []keepalived.Track) {
+		for _, tb := range tbs {
+			switch {
+			case !haGiven:
+				out.Errorf(tb.File, tb.Line, "%s: track_backend %q needs the haproxy configuration (-f)", section, tb.Name)
+			case ha == nil: // it did not parse; its own errors say why
+			case ha.Backend(tb.Name) == nil:
+				out.Errorf(tb.File, tb.Line, "%s: track_backend %q: no such backend in %s", section, tb.Name, ha.File)
 			}
 		}
 	}
-	return out.Err()
+	for _, in := range ka.Instances {
+		check("vrrp_instance "+in.Name, in.TrackBackends)
+	}
+	for _, a := range ka.Announces {
+		check("bgp_announce "+a.Name, a.TrackBackends)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -25,6 +26,12 @@ func (d *Daemon) Reload() error {
 	if err != nil {
 		d.reloadErrors.Add(1)
 		d.log.Error("reload refused: the configuration has errors; the running one stays", "err", err)
+		return err
+	}
+	if hasBGP := ka != nil && ka.BGP != nil; hasBGP != (d.bgp != nil) {
+		d.reloadErrors.Add(1)
+		err := errors.New("reload refused: adding or removing bgp_speaker needs a restart; the running configuration stays")
+		d.log.Error(err.Error())
 		return err
 	}
 	var changes []string
@@ -62,6 +69,13 @@ func (d *Daemon) Reload() error {
 			for _, b := range ha.Backends {
 				d.router.SetBackend(b.Name, d.proxy.BackendUp(b.Name))
 			}
+		}
+		if d.bgp != nil {
+			cs, err := d.bgp.apply(ka)
+			if err != nil {
+				return fail("bgp", err)
+			}
+			changes = append(changes, cs...)
 		}
 	}
 	d.logs.Apply(ha)

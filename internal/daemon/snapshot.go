@@ -19,7 +19,7 @@ import (
 // Snapshot is the node's state now, for every status view (ctl.Node).
 func (d *Daemon) Snapshot() stats.Snapshot {
 	d.mu.Lock()
-	ha, pp, router, web := d.ha, d.proxy, d.router, d.web
+	ha, pp, router, web, bgp := d.ha, d.proxy, d.router, d.web, d.bgp
 	d.mu.Unlock()
 	now := time.Now()
 	s := stats.Snapshot{Time: now, Process: d.process()}
@@ -39,6 +39,9 @@ func (d *Daemon) Snapshot() stats.Snapshot {
 	}
 	if router != nil {
 		s.VRRP, s.Scripts, s.Groups = router.Snapshot()
+	}
+	if bgp != nil {
+		s.BGP = bgp.snapshot()
 	}
 	return s
 }

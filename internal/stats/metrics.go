@@ -88,6 +88,7 @@ func WriteMetrics(w io.Writer, s Snapshot) error {
 	writeFams(e, c, svs, serverFams)
 
 	writeVRRP(e, c, s)
+	writeBGP(e, c, s)
 	writeHalo(e, c, s)
 	if err := e.flush(); err != nil {
 		return fmt.Errorf("write metrics: %w", err)

@@ -22,6 +22,46 @@ type Snapshot struct {
 	VRRP      []Instance  `json:"vrrp"`
 	Scripts   []Script    `json:"scripts"` // vrrp_script trackers
 	Groups    []SyncGroup `json:"sync_groups"`
+	BGP       *BGP        `json:"bgp,omitempty"` // nil without bgp_speaker
+}
+
+// BGP is the embedded BGP speaker: `show bgp`, halo status, /metrics.
+type BGP struct {
+	RouterID    string `json:"router_id"`
+	LocalAS     uint32 `json:"local_as"`
+	Maintenance bool   `json:"maintenance"` // withdrawn by a handover until `handover resume`
+	// GracefulShutdown: the routes carry GRACEFUL_SHUTDOWN (a stop or a
+	// handover is under way).
+	GracefulShutdown bool          `json:"graceful_shutdown"`
+	Announced        []string      `json:"announced"`   // prefixes announced now
+	Announces        uint64        `json:"announces"`   // prefixes announced since start
+	Withdrawals      uint64        `json:"withdrawals"` // prefixes withdrawn since start
+	LastError        string        `json:"last_error,omitempty"`
+	LastErrorAt      time.Time     `json:"last_error_at,omitzero"`
+	Neighbors        []BGPNeighbor `json:"neighbors"`
+	// Owners says, per bgp_announce block or vrrp_instance with
+	// bgp_announce_vips, whether it wants its prefixes announced and why not.
+	Owners []BGPOwner `json:"owners"`
+}
+
+// BGPNeighbor is one configured neighbor's session.
+type BGPNeighbor struct {
+	Address     string    `json:"address"`
+	RemoteAS    uint32    `json:"remote_as"`
+	State       string    `json:"state"`               // idle, connect, active, opensent, openconfirm, established
+	Since       time.Time `json:"since,omitzero"`      // when it became established; zero while down
+	Flaps       uint64    `json:"flaps"`               // established sessions lost
+	Advertised  uint64    `json:"advertised"`          // prefixes sent on the session now
+	LastError   string    `json:"last_error,omitempty"` // why the last session ended
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+// BGPOwner is a bgp_announce block or a vrrp_instance with bgp_announce_vips.
+type BGPOwner struct {
+	Name     string   `json:"name"` // "bgp_announce WEB", "vrrp_instance VI_1"
+	Prefixes []string `json:"prefixes"`
+	Announce bool     `json:"announce"`
+	Reason   string   `json:"reason,omitempty"` // why not: the failed tracker, or "not MASTER"
 }
 
 // Process is the `show info` part: the process as a whole.

@@ -25,6 +25,10 @@ func WriteStatus(w io.Writer, s Snapshot) error {
 		bw.WriteString("\nVRRP\n")
 		statusVRRP(bw, s, c)
 	}
+	if s.BGP != nil {
+		bw.WriteString("\nBGP\n")
+		statusBGP(bw, s, c)
+	}
 	if len(s.Frontends) > 0 {
 		bw.WriteString("\nFRONTENDS\n")
 		statusFrontends(bw, s)

@@ -221,6 +221,9 @@ type HandoverReport struct {
 	Open  int      // client connections still open when it ended
 }
 
+// HasInstances reports whether the configuration has a vrrp_instance.
+func (r *Router) HasInstances() bool { return len(r.instanceList()) > 0 }
+
 // ErrNoInstance: a handover on a node without VRRP instances.
 var ErrNoInstance = errors.New("no vrrp instance to hand over")
 

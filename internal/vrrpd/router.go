@@ -30,22 +30,24 @@ type Router struct {
 
 	reloadMu sync.Mutex // one Reload at a time
 
-	mu         sync.RWMutex
-	cfg        *keepalived.Config
-	running    bool
-	instances  []*instance // in configuration order
-	byName     map[string]*instance
-	byConn     map[connKey]map[uint8]*instance
-	conns      map[connKey]*connEntry
-	scripts    map[string]*scriptRunner
-	verdicts   map[track.Key]bool
-	groups     []*syncGroup
-	listeners  []Listener
-	trackerCtx context.Context // where scripts started by a reload run
-	static     routing         // static_ipaddress, static_routes, static_rules on the host
-	maint      bool            // in maintenance after a handover (handoff.go)
-	drainer    Drainer         // waits for the node's connections to end
-	stopDrain  time.Duration   // bound of that wait at stop
+	mu        sync.RWMutex
+	cfg       *keepalived.Config
+	running   bool
+	instances []*instance // in configuration order
+	byName    map[string]*instance
+	byConn    map[connKey]map[uint8]*instance
+	conns     map[connKey]*connEntry
+	scripts   map[string]*scriptRunner
+	verdicts  map[track.Key]bool
+	// verdictWatchers hear of every verdict (WatchVerdicts): the BGP part.
+	verdictWatchers []func()
+	groups          []*syncGroup
+	listeners       []Listener
+	trackerCtx      context.Context // where scripts started by a reload run
+	static          routing         // static_ipaddress, static_routes, static_rules on the host
+	maint           bool            // in maintenance after a handover (handoff.go)
+	drainer         Drainer         // waits for the node's connections to end
+	stopDrain       time.Duration   // bound of that wait at stop
 
 	handoffFailed atomic.Bool // the first hand-off failure was logged
 }

@@ -58,6 +58,28 @@ func (r *Router) setVerdict(k track.Key, up bool) {
 		in.setVerdict(k, up)
 	}
 	r.groupsChanged()
+	r.mu.RLock()
+	watchers := r.verdictWatchers
+	r.mu.RUnlock()
+	for _, fn := range watchers {
+		fn()
+	}
+}
+
+// Verdict reports a tracker's last verdict, and whether there is one yet.
+func (r *Router) Verdict(k track.Key) (up, known bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	up, known = r.verdicts[k]
+	return up, known
+}
+
+// WatchVerdicts calls fn after every verdict of a tracker (script,
+// interface, backend) is recorded; fn must be quick.
+func (r *Router) WatchVerdicts(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.verdictWatchers = append(r.verdictWatchers, fn)
 }
 
 // primeScripts runs every script once, in parallel, so instances start
@@ -114,6 +136,13 @@ func (r *Router) trackedLinks() []string {
 			}
 		}
 	}
+	r.mu.RLock()
+	for _, a := range r.cfg.Announces { // bgp_announce blocks track through the router too
+		for _, t := range a.TrackInterfaces {
+			seen[t.Name] = true
+		}
+	}
+	r.mu.RUnlock()
 	var out []string
 	for n := range seen {
 		out = append(out, n)

@@ -144,6 +144,10 @@ func (p *parser) parseInstance(b *node, name string) {
 					}
 				}
 			}
+		case "bgp_announce_vips":
+			if c.args(n, 0, 0, "") {
+				in.BGPAnnounceVIPs = true
+			}
 		case "track_script", "track_interface", "track_backend":
 			if !c.mustBlock(n) {
 				continue

@@ -79,6 +79,16 @@ func (p *parser) parseTree(nodes []*node) {
 			if name, ok := p.sectionName(n); ok {
 				p.parseSyncGroup(n, name)
 			}
+		case "bgp_speaker":
+			if len(n.args) != 1 {
+				top.errf(n, "usage: bgp_speaker { ... }")
+			} else if top.mustBlock(n) {
+				p.parseBGPSpeaker(n)
+			}
+		case "bgp_announce":
+			if name, ok := p.sectionName(n); ok {
+				p.parseBGPAnnounce(n, name)
+			}
 		case "static_ipaddress":
 			p.cfg.StaticAddresses = append(p.cfg.StaticAddresses, parseStaticAddresses(checker{d: p.d, prefix: "static_ipaddress: "}, n)...)
 		case "static_routes":

@@ -21,6 +21,10 @@ type Config struct {
 	StaticAddresses []VIP
 	StaticRoutes    []Route
 	StaticRules     []Rule
+	// BGP is bgp_speaker (halo); nil = no BGP. Announces are the
+	// bgp_announce blocks, in file order.
+	BGP       *BGPSpeaker
+	Announces []*BGPAnnounce
 }
 
 // Instance returns the vrrp_instance named name, or nil.
@@ -150,6 +154,9 @@ type Instance struct {
 	VMACName     string           // default "vrrp.VRID"
 	VMACAddr     net.HardwareAddr // default the RFC virtual MAC of the family
 	VMACXmitBase bool
+	// BGPAnnounceVIPs is halo's bgp_announce_vips: the VIPs are also
+	// announced by BGP while MASTER (routed failover).
+	BGPAnnounceVIPs bool
 	// Lines maps each keyword written in the block (e.g. "priority",
 	// "virtual_router_id") to its line in File, for diagnostics.
 	Lines map[string]int
@@ -259,4 +266,65 @@ type SyncGroup struct {
 type PeerTTL struct {
 	Addr     netip.Addr
 	Min, Max uint8
+}
+
+// BGPSpeaker is halo's bgp_speaker block: one BGP speaker (GoBGP,
+// embedded) with its neighbors. halo announces routes; it installs none.
+type BGPSpeaker struct {
+	File     string
+	Line     int
+	RouterID netip.Addr // router_id: an IPv4 address
+	LocalAS  uint32     // local_as: 1..4294967295
+	// ListenPort is listen_port: where halo accepts BGP sessions; 0 =
+	// it does not listen (it connects to its neighbors). Defaults to 179
+	// when a neighbor is passive, else 0.
+	ListenPort int
+	// GracefulShutdownDelay is graceful_shutdown_delay: on a stop or a
+	// handover the routes are sent again with the GRACEFUL_SHUTDOWN
+	// community (RFC 8326), and withdrawn this long after; 0 = withdraw at
+	// once. Default 3 s.
+	GracefulShutdownDelay time.Duration
+	Neighbors             []*BGPNeighbor
+}
+
+// BGPNeighbor is one `neighbor ADDR { ... }` of bgp_speaker.
+type BGPNeighbor struct {
+	Addr     netip.Addr
+	File     string
+	Line     int
+	RemoteAS uint32 // remote_as; required
+	// HoldTime is hold_time: 0 (no keepalives) or 3..65535 s; 90 s by
+	// default (RFC 4271 section 10). Keepalives go every HoldTime / 3.
+	HoldTime time.Duration
+	// ConnectRetry is connect_retry: the wait between attempts to open
+	// the session; 5 s by default (RFC 4271 suggests 120 s, too slow to
+	// come back after a router restart).
+	ConnectRetry time.Duration
+	Password     string     // password: TCP MD5 signature (RFC 2385); "" = none
+	Passive      bool       // passive: wait for the neighbor to connect
+	EBGPMultihop int        // ebgp_multihop [TTL]: 0 = the neighbor is directly connected; default TTL 255
+	LocalAddress netip.Addr // local_address: source of the session; invalid = the kernel's choice
+	Port         int        // port: the neighbor's BGP port; 0 = 179
+}
+
+// BGPAnnounce is halo's bgp_announce block: prefixes every node announces
+// while its trackers are all good (active-active behind an ECMP router).
+type BGPAnnounce struct {
+	Name     string
+	File     string
+	Line     int
+	Prefixes []netip.Prefix // prefix lines; each is also added to lo
+	// Trackers take no weight: any one bad withdraws the prefixes.
+	TrackScripts    []TrackScript
+	TrackInterfaces []Track
+	TrackBackends   []Track
+	Attrs           BGPAttrs
+}
+
+// BGPAttrs are the optional path attributes of announced routes.
+type BGPAttrs struct {
+	Communities   []uint32 // communities: "ASN:VALUE" or a well-known name, as 32-bit values
+	MED           uint32   // med
+	HasMED        bool
+	ASPathPrepend int // as_path_prepend N: the local AS N more times (0..10)
 }

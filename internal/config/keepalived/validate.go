@@ -35,6 +35,7 @@ func (p *parser) validate() {
 	p.checkSharedVIPs()
 	p.validateSyncGroups()
 	p.checkHAProxyProcessScripts()
+	p.validateBGP()
 }
 
 // checkHAProxyProcessScripts warns about the seed article's
