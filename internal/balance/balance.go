@@ -8,7 +8,7 @@ import (
 // Server is one usable server as an algorithm sees it.
 type Server struct {
 	ID      int    // position in the backend's config order; stable across changes
-	Name    string // the key of the consistent-hash ring
+	Name    string // the key of the consistent-hash ring and of the Maglev table
 	Weight  int    // effective weight, > 0 (servers of weight 0 are not in a Set), possibly multiplied by WeightScale
 	Conns   int    // connections currently established or being established
 	MaxConn int    // effective limit (ramped during slowstart); 0 = unlimited
@@ -55,7 +55,8 @@ const (
 )
 
 // New returns a fresh Selector for algorithm (a `balance` keyword) and, for
-// source, hashType ("map-based", the default when empty, or "consistent").
+// source, hashType ("map-based", the default when empty, "consistent" or
+// "maglev", a halo extension).
 func New(algorithm, hashType string) (Selector, error) {
 	switch algorithm {
 	case RoundRobin, "":
@@ -74,6 +75,8 @@ func New(algorithm, hashType string) (Selector, error) {
 			return mapBased{}, nil
 		case "consistent":
 			return &consistent{}, nil
+		case "maglev":
+			return &maglev{}, nil
 		}
 		return nil, fmt.Errorf("unknown hash-type %q", hashType)
 	}

@@ -185,6 +185,7 @@ func TestWeightScaleKeepsShares(t *testing.T) {
 		{"map-based source hashing is static", Source, "map-based", 0},
 		{"first ignores weights", First, "", 0},
 		{"consistent hashing ramps in configured units", Source, "consistent", 1},
+		{"maglev ramps in fine steps: its table depends on weight ratios only", Source, "maglev", SlowStartScale},
 		{"random is dynamic", Random, "", SlowStartScale},
 	}
 	for _, tt := range tests {

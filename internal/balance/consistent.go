@@ -77,3 +77,28 @@ func (c *consistent) Select(set *Set, client netip.Addr) int {
 	}
 	return -1
 }
+
+// RingPoint is one point of the `hash-type consistent` ring: clients whose
+// AddrHash is above the previous point's Hash and at most this one's go to
+// Server, an index into the servers given to ConsistentRing.
+type RingPoint struct {
+	Hash   uint32
+	Server int
+}
+
+// ConsistentRing returns the `hash-type consistent` ring of servers in the
+// order the selector searches it. It is exported for tools that measure the
+// ring.
+func ConsistentRing(servers []Server) []RingPoint {
+	s := &Set{Servers: slices.Clone(servers)}
+	for i := range s.Servers {
+		s.Servers[i].ID = i
+	}
+	var c consistent
+	c.build(s)
+	out := make([]RingPoint, len(c.ring))
+	for i, p := range c.ring {
+		out[i] = RingPoint{Hash: p.hash, Server: p.id}
+	}
+	return out
+}

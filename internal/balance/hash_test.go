@@ -33,7 +33,7 @@ func TestAddrHashVectors(t *testing.T) {
 }
 
 func TestSourceSpreadsByWeight(t *testing.T) {
-	for _, hash := range []string{"map-based", "consistent"} {
+	for _, hash := range []string{"map-based", "consistent", "maglev"} {
 		t.Run(hash+" hashing follows weights", func(t *testing.T) {
 			s := set(1, 3)
 			sel := mustNew(t, Source, hash)
@@ -106,7 +106,7 @@ func TestSourceChild(t *testing.T) {
 }
 
 func TestSourceIsTheSameInAnotherProcess(t *testing.T) {
-	for _, hash := range []string{"map-based", "consistent"} {
+	for _, hash := range []string{"map-based", "consistent", "maglev"} {
 		t.Run(hash+" hashing agrees across processes", func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestSourceChild$", "-test.count=1")
 			cmd.Env = append(os.Environ(), childEnv+"="+hash)

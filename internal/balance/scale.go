@@ -14,16 +14,20 @@ const SlowStartScale = 16
 // static ones (static-rr, `hash-type map-based`) and first, which ignores
 // weights; the caller passes configured weights unchanged. Otherwise it
 // returns the factor by which the caller may multiply every weight of the
-// set: SlowStartScale for roundrobin, leastconn and random, whose picks
-// depend only on weight ratios, and 1 for `hash-type consistent`, whose ring
-// grows with the weights.
+// set: SlowStartScale for roundrobin, leastconn, random and `hash-type
+// maglev`, whose picks depend only on weight ratios (the Maglev table
+// divides the weights by their greatest common divisor), and 1 for
+// `hash-type consistent`, whose ring grows with the weights.
 func WeightScale(algorithm, hashType string) int {
 	switch algorithm {
 	case RoundRobin, "", LeastConn, Random:
 		return SlowStartScale
 	case Source:
-		if hashType == "consistent" {
+		switch hashType {
+		case "consistent":
 			return 1
+		case "maglev":
+			return SlowStartScale
 		}
 	}
 	return 0

@@ -125,7 +125,7 @@ func TestNoUsableServerClosesTheClient(t *testing.T) {
 // TestSourceKeepsClientsOnTheirServer connects from several loopback source
 // addresses and checks each lands where internal/balance says it should.
 func TestSourceKeepsClientsOnTheirServer(t *testing.T) {
-	for _, ht := range []haproxy.HashType{haproxy.MapBased, haproxy.Consistent} {
+	for _, ht := range []haproxy.HashType{haproxy.MapBased, haproxy.Consistent, haproxy.Maglev} {
 		t.Run(string(ht)+" source hashing is stable per client", func(t *testing.T) {
 			a, b, c := startServer(t, "a"), startServer(t, "b"), startServer(t, "c")
 			cfg := config(a.server(), b.server(), c.server())

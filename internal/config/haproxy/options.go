@@ -205,12 +205,12 @@ var hashFunctions = map[string]bool{"sdbm": true, "djb2": true, "wt6": true, "cr
 
 func (b *builder) hashTypeKw(p *proxy, l line) {
 	switch HashType(l.arg(1)) {
-	case MapBased, Consistent:
+	case MapBased, Consistent, Maglev:
 	case "":
-		b.errf(l.num, "%s: 'hash-type' needs map-based or consistent", p.where())
+		b.errf(l.num, "%s: 'hash-type' needs map-based, consistent or maglev", p.where())
 		return
 	default:
-		b.errf(l.num, "%s: unknown hash-type '%s': use map-based or consistent", p.where(), l.arg(1))
+		b.errf(l.num, "%s: unknown hash-type '%s': use map-based, consistent or maglev", p.where(), l.arg(1))
 		return
 	}
 	var extra []string
@@ -219,7 +219,7 @@ func (b *builder) hashTypeKw(p *proxy, l line) {
 		case hashFunctions[w] && i == 0, w == "avalanche" && i == len(l.words)-3:
 			extra = append(extra, w)
 		default:
-			b.errf(l.num, "%s: hash-type: unexpected '%s' (usage: hash-type map-based|consistent [sdbm|djb2|wt6|crc32|none] [avalanche])", p.where(), w)
+			b.errf(l.num, "%s: hash-type: unexpected '%s' (usage: hash-type map-based|consistent|maglev [sdbm|djb2|wt6|crc32|none] [avalanche])", p.where(), w)
 			return
 		}
 	}

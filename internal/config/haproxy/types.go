@@ -225,12 +225,13 @@ const (
 	Random     Algorithm = "random"
 )
 
-// HashType is `hash-type map-based|consistent`.
+// HashType is `hash-type map-based|consistent|maglev`.
 type HashType string
 
 const (
 	MapBased   HashType = "map-based" // default
 	Consistent HashType = "consistent"
+	Maglev     HashType = "maglev" // a halo extension: HAProxy has no such hash-type
 )
 
 // Server is one `server` line, with `default-server` values applied.
