@@ -35,7 +35,7 @@ var rules = []struct {
 	// knows nothing of the parts that serve.
 	{pkg: "internal/priv", allowed: []string{"internal/config/haproxy", "internal/config/keepalived", "internal/config/diag", "internal/track"}},
 	// The BGP speaker announces what the daemon tells it; it knows no VRRP.
-	{pkg: "internal/bgp", allowed: []string{"internal/config/keepalived", "internal/config/diag", "internal/stats"}},
+	{pkg: "internal/bgp", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/stats"}},
 	// The control socket speaks to a Node interface, never to the daemon.
 	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats"}},
 	// logs only formats and sends: it reads the proxy's connection records.

@@ -48,10 +48,10 @@ type BGP struct {
 type BGPNeighbor struct {
 	Address     string    `json:"address"`
 	RemoteAS    uint32    `json:"remote_as"`
-	State       string    `json:"state"`               // idle, connect, active, opensent, openconfirm, established
-	Since       time.Time `json:"since,omitzero"`      // when it became established; zero while down
-	Flaps       uint64    `json:"flaps"`               // established sessions lost
-	Advertised  uint64    `json:"advertised"`          // prefixes sent on the session now
+	State       string    `json:"state"`                // idle, connect, active, opensent, openconfirm, established
+	Since       time.Time `json:"since,omitzero"`       // when it became established; zero while down
+	Flaps       uint64    `json:"flaps"`                // established sessions lost
+	Advertised  uint64    `json:"advertised"`           // prefixes sent on the session now
 	LastError   string    `json:"last_error,omitempty"` // why the last session ended
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 }
