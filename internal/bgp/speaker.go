@@ -94,9 +94,11 @@ func (s *Speaker) Run(ctx context.Context) error {
 	s.mu.Lock()
 	cfg := s.cfg
 	s.mu.Unlock()
+	// GoBGP's own lines below warnings repeat what the speaker logs.
 	lvl := &slog.LevelVar{}
 	lvl.Set(slog.LevelWarn)
-	srv := server.NewBgpServer(server.LoggerOption(s.log.With("part", "gobgp"), lvl))
+	glog := slog.New(minLevel{s.log.Handler(), lvl}).With("part", "gobgp")
+	srv := server.NewBgpServer(server.LoggerOption(glog, lvl))
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -446,4 +448,29 @@ func disconnectName(r api.PeerState_DisconnectReason) string {
 		return "session closed"
 	}
 	return r.String()
+}
+
+// minLevel drops records below its level.
+type minLevel struct {
+	slog.Handler
+	min slog.Leveler
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min.Level() && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < h.min.Level() {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

@@ -68,7 +68,29 @@ func dump(c *Config) string {
 		for _, t := range in.TrackBackends {
 			w(1, "track_backend %s", track(t))
 		}
+		if in.BGPAnnounceVIPs {
+			w(1, "bgp_announce_vips")
+		}
 		notify(w, 1, in.Notify)
+	}
+	if b := c.BGP; b != nil {
+		w(0, "bgp_speaker at %s:%d router_id %s local_as %d listen_port %d graceful_shutdown_delay %s", b.File, b.Line, addr(b.RouterID), b.LocalAS, b.ListenPort, b.GracefulShutdownDelay)
+		for _, n := range b.Neighbors {
+			w(1, "neighbor %s at line %d remote_as %d hold_time %s connect_retry %s password %q passive %t ebgp_multihop %d local_address %s port %d",
+				n.Addr, n.Line, n.RemoteAS, n.HoldTime, n.ConnectRetry, n.Password, n.Passive, n.EBGPMultihop, addr(n.LocalAddress), n.Port)
+		}
+	}
+	for _, a := range c.Announces {
+		w(0, "bgp_announce %s at %s:%d prefixes %v communities %x med %d (%t) prepend %d", a.Name, a.File, a.Line, a.Prefixes, a.Attrs.Communities, a.Attrs.MED, a.Attrs.HasMED, a.Attrs.ASPathPrepend)
+		for _, t := range a.TrackScripts {
+			w(1, "track_script %s (script %t)", track(t.Track), t.Script != nil)
+		}
+		for _, t := range a.TrackInterfaces {
+			w(1, "track_interface %s", track(t))
+		}
+		for _, t := range a.TrackBackends {
+			w(1, "track_backend %s", track(t))
+		}
 	}
 	for _, sg := range c.SyncGroups {
 		w(0, "vrrp_sync_group %s at %s:%d group %q", sg.Name, sg.File, sg.Line, sg.Group)
