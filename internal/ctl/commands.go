@@ -343,23 +343,21 @@ func showStatus(sess *session, args []string) string {
 }
 
 func showVRRP(sess *session, args []string) string {
-	snap := sess.srv.node.Snapshot()
-	out, _ := render(func(w io.Writer) error {
-		if len(args) > 2 && args[2] == "json" {
-			return stats.WriteVRRPJSON(w, snap)
-		}
-		return stats.WriteVRRP(w, snap)
-	})
-	return out
+	return showView(sess, args, stats.WriteVRRP, stats.WriteVRRPJSON)
 }
 
 func showBGP(sess *session, args []string) string {
+	return showView(sess, args, stats.WriteBGP, stats.WriteBGPJSON)
+}
+
+// showView renders `show X [json]` from a fresh snapshot.
+func showView(sess *session, args []string, text, js func(io.Writer, stats.Snapshot) error) string {
 	snap := sess.srv.node.Snapshot()
 	out, _ := render(func(w io.Writer) error {
 		if len(args) > 2 && args[2] == "json" {
-			return stats.WriteBGPJSON(w, snap)
+			return js(w, snap)
 		}
-		return stats.WriteBGP(w, snap)
+		return text(w, snap)
 	})
 	return out
 }

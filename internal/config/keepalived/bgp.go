@@ -202,27 +202,8 @@ func (p *parser) parseBGPAnnounce(b *node, name string) {
 				a.Prefixes = append(a.Prefixes, pf)
 			}
 		case "track_script", "track_interface", "track_backend":
-			if !c.mustBlock(n) {
-				continue
-			}
-			for _, m := range n.children {
-				t, ok := parseTrack(c, n.key(), m)
-				if !ok {
-					continue
-				}
-				if t.HasWeight {
-					c.errf(m, "%s %s: a tracker in bgp_announce takes no weight (any failed tracker withdraws the prefixes)", n.key(), t.Name)
-					continue
-				}
-				switch n.key() {
-				case "track_script":
-					a.TrackScripts = append(a.TrackScripts, TrackScript{Track: t})
-				case "track_interface":
-					a.TrackInterfaces = append(a.TrackInterfaces, t)
-				default:
-					a.TrackBackends = append(a.TrackBackends, t)
-				}
-			}
+			parseTrackBlock(c, n, "a tracker in bgp_announce takes no weight (any failed tracker withdraws the prefixes)",
+				&a.TrackScripts, &a.TrackInterfaces, &a.TrackBackends)
 		case "communities":
 			if !c.args(n, 1, 32, "ASN:VALUE|no-export|... ...") {
 				continue

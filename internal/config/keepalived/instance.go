@@ -149,23 +149,7 @@ func (p *parser) parseInstance(b *node, name string) {
 				in.BGPAnnounceVIPs = true
 			}
 		case "track_script", "track_interface", "track_backend":
-			if !c.mustBlock(n) {
-				continue
-			}
-			for _, m := range n.children {
-				t, ok := parseTrack(c, n.key(), m)
-				if !ok {
-					continue
-				}
-				switch n.key() {
-				case "track_script":
-					in.TrackScripts = append(in.TrackScripts, TrackScript{Track: t})
-				case "track_interface":
-					in.TrackInterfaces = append(in.TrackInterfaces, t)
-				default:
-					in.TrackBackends = append(in.TrackBackends, t)
-				}
-			}
+			parseTrackBlock(c, n, "", &in.TrackScripts, &in.TrackInterfaces, &in.TrackBackends)
 		case "garp_master_delay", "garp_master_refresh":
 			if v, ok := c.intArg(n, 0, math.MaxInt32); ok {
 				raw.garpSet[n.key()] = true
@@ -300,6 +284,33 @@ func parseVIP(c checker, n *node) (VIP, bool) {
 		}
 	}
 	return v, ok
+}
+
+// parseTrackBlock reads a track_script, track_interface or track_backend
+// block into the list of its kind. noWeight, when not "", is why a weight
+// is refused there.
+func parseTrackBlock(c checker, n *node, noWeight string, scripts *[]TrackScript, ifaces, backends *[]Track) {
+	if !c.mustBlock(n) {
+		return
+	}
+	for _, m := range n.children {
+		t, ok := parseTrack(c, n.key(), m)
+		if !ok {
+			continue
+		}
+		if t.HasWeight && noWeight != "" {
+			c.errf(m, "%s %s: %s", n.key(), t.Name, noWeight)
+			continue
+		}
+		switch n.key() {
+		case "track_script":
+			*scripts = append(*scripts, TrackScript{Track: t})
+		case "track_interface":
+			*ifaces = append(*ifaces, t)
+		default:
+			*backends = append(*backends, t)
+		}
+	}
 }
 
 // parseTrack reads `NAME [weight N [reverse]]`.
