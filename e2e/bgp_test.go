@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -622,5 +623,44 @@ func TestBGPRoutedFailover(t *testing.T) {
 	closeAll(conns)
 	if conns[0].node != s.addrs[1] {
 		t.Errorf("after the failover the client reached the VIP through %s, want n2", conns[0].node)
+	}
+}
+
+// TestECMPRehashWithResilientGroup measures what the router's next-hop
+// group does to the surviving nodes' connections when one node leaves,
+// with a Linux resilient group instead of FRR's hash-threshold one (FRR 8.4
+// installs BGP routes only in hash-threshold groups, so the group is made
+// by hand and consulted first through a policy rule).
+func TestECMPRehashWithResilientGroup(t *testing.T) {
+	s := newBGPSite(t, 3)
+	for i := range 3 {
+		s.start(t, i, s.keepalived(i))
+	}
+	s.router.waitNexthops(t, bgpVIPRoute, 3, 30*time.Second)
+	ns := s.router.host.Namespace
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", args, err, out)
+		}
+	}
+	for i, a := range s.addrs {
+		ip("nexthop", "add", "id", fmt.Sprint(101+i), "via", a, "dev", fmt.Sprintf("to-n%d", i+1))
+	}
+	ip("nexthop", "add", "id", "100", "group", "101/102/103", "type", "resilient", "buckets", "128")
+	ip("route", "add", bgpVIPRoute, "nhid", "100", "table", "100")
+	ip("rule", "add", "to", bgpVIPRoute, "lookup", "100", "pref", "100")
+
+	conns := s.dial(t, 300)
+	defer func() { closeAll(conns) }()
+	per := map[string]int{}
+	for _, c := range conns {
+		per[c.node]++
+	}
+	ip("nexthop", "replace", "id", "100", "group", "101/102", "type", "resilient", "buckets", "128")
+	cut, of := survivorsCut(conns, s.addrs[2])
+	t.Logf("resilient group (spread %v), n3 removed: %d of %d connections through the surviving nodes cut", per, cut, of)
+	if cut != 0 {
+		t.Errorf("a resilient group cut %d of %d survivors' connections, want 0", cut, of)
 	}
 }
