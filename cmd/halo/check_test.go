@@ -32,6 +32,8 @@ func TestCheck(t *testing.T) {
 			[]string{"haproxy.cfg:8: warning:", "main:8443", "configuration is valid"}},
 		{"the seed's keepalived pair passes and warns about the tie", []string{"-k", "../../examples/seed/keepalived-master.conf", "--peer", "../../examples/seed/keepalived-backup.conf"}, 0,
 			[]string{"1cee4b6e", "tie", "configuration is valid"}},
+		{"the BGP example passes", []string{"-f", "../../examples/bgp/haproxy.cfg", "-k", "../../examples/bgp/keepalived-node1.conf", "--no-resolve"}, 0,
+			[]string{"configuration is valid"}},
 		{"a default_backend naming nothing is an error at its line", []string{"-f", badHA}, 1,
 			[]string{badHA + ":3: error:", "nowhere"}},
 		{"a VRID out of range is an error at its line", []string{"-k", badKA}, 1,

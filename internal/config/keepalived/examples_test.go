@@ -37,8 +37,8 @@ func TestExamplesParse(t *testing.T) {
 			if d.HasErrors() || cfg == nil {
 				t.Fatalf("errors:\n%v", d)
 			}
-			if len(cfg.Instances) == 0 {
-				t.Error("no vrrp_instance")
+			if len(cfg.Instances) == 0 && len(cfg.Announces) == 0 {
+				t.Error("neither a vrrp_instance nor a bgp_announce")
 			}
 		})
 	}

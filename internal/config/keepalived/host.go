@@ -18,5 +18,12 @@ func OnHost(cfg *Config, exists func(name string) bool) diag.List {
 			}
 		}
 	}
+	for _, a := range cfg.Announces {
+		for _, t := range a.TrackInterfaces {
+			if !exists(t.Name) {
+				out.Warnf(t.File, t.Line, "bgp_announce %s: tracked interface %q does not exist on this host: the prefixes stay withdrawn until it appears", a.Name, t.Name)
+			}
+		}
+	}
 	return out
 }
