@@ -36,8 +36,8 @@ type BGP struct {
 	Announced        []string      `json:"announced"`   // prefixes announced now
 	Announces        uint64        `json:"announces"`   // prefixes announced since start
 	Withdrawals      uint64        `json:"withdrawals"` // prefixes withdrawn since start
-	LastError        string        `json:"last_error,omitempty"`
-	LastErrorAt      time.Time     `json:"last_error_at,omitzero"`
+	LastError        string        `json:"last_error"`
+	LastErrorAt      time.Time     `json:"last_error_at"`
 	Neighbors        []BGPNeighbor `json:"neighbors"`
 	// Owners says, per bgp_announce block or vrrp_instance with
 	// bgp_announce_vips, whether it wants its prefixes announced and why not.
@@ -48,12 +48,12 @@ type BGP struct {
 type BGPNeighbor struct {
 	Address     string    `json:"address"`
 	RemoteAS    uint32    `json:"remote_as"`
-	State       string    `json:"state"`                // idle, connect, active, opensent, openconfirm, established
-	Since       time.Time `json:"since,omitzero"`       // when it became established; zero while down
-	Flaps       uint64    `json:"flaps"`                // established sessions lost
-	Advertised  uint64    `json:"advertised"`           // prefixes sent on the session now
-	LastError   string    `json:"last_error,omitempty"` // why the last session ended
-	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	State       string    `json:"state"`      // idle, connect, active, opensent, openconfirm, established
+	Since       time.Time `json:"since"`      // when it became established; zero while down
+	Flaps       uint64    `json:"flaps"`      // established sessions lost
+	Advertised  uint64    `json:"advertised"` // prefixes sent on the session now
+	LastError   string    `json:"last_error"` // why the last session ended
+	LastErrorAt time.Time `json:"last_error_at"`
 }
 
 // BGPOwner is a bgp_announce block or a vrrp_instance with bgp_announce_vips.
@@ -61,7 +61,7 @@ type BGPOwner struct {
 	Name     string   `json:"name"` // "bgp_announce WEB", "vrrp_instance VI_1"
 	Prefixes []string `json:"prefixes"`
 	Announce bool     `json:"announce"`
-	Reason   string   `json:"reason,omitempty"` // why not: the failed tracker, or "not MASTER"
+	Reason   string   `json:"reason"` // why not: the failed tracker, or "not MASTER"
 }
 
 // Process is the `show info` part: the process as a whole.
