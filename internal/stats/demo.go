@@ -142,5 +142,9 @@ func DemoSnapshot(now time.Time) Snapshot {
 				Counters:       VRRPCounters{AdvertsSent: 40, PacketLengthErrors: 2, IPTTLErrors: 1}},
 		},
 		Scripts: []Script{{Name: "chk_haproxy", Good: true, Status: "GOOD"}},
+		BGP: &BGP{RouterID: "198.51.100.11", LocalAS: 64512, Announced: []string{"192.0.2.100/32"}, Announces: 3, Withdrawals: 2,
+			Neighbors: []BGPNeighbor{{Address: "198.51.100.1", RemoteAS: 64500, State: "established", Since: ago(3 * time.Hour), Advertised: 1, Flaps: 1,
+				LastError: "hold timer expired", LastErrorAt: ago(3*time.Hour + time.Minute)}},
+			Owners: []BGPOwner{{Name: "bgp_announce WEB", Prefixes: []string{"192.0.2.100/32"}, Announce: true}}},
 	}
 }
