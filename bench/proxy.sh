@@ -90,9 +90,20 @@ echo "# halo: $HALO_KIND (pid $HALO_PID); haproxy: $(haproxy -v | head -1 | cut 
 throughput() {
 	iperf3 -c 127.0.0.1 -p "$1" -t "$DUR" -f g 2>&1 | awk '/receiver/ {print $7}'
 }
-# connrate PORT -> requests/s, one connection per request
+# tcp_out_segs -> the host's TCP segments sent so far (/proc/net/snmp)
+tcp_out_segs() {
+	awk '$1 == "Tcp:" { if (hdr) { for (i = 2; i <= NF; i++) if (name[i] == "OutSegs") print $i; exit } for (i = 2; i <= NF; i++) name[i] = $i; hdr = 1 }' /proc/net/snmp
+}
+# connrate PORT -> "requests/s segments/request", one connection per
+# request; segments are every TCP segment the host sent during the load
+# (client, proxy and server together), a measure of the packets a proxy's
+# way of ending connections costs
 connrate() {
-	wrk -t 2 -c 50 -d "${DUR}s" -H 'Connection: close' "http://127.0.0.1:$1/" 2>&1 | awk '/Requests\/sec/ {print $2}'
+	local s0 s1 out
+	s0=$(tcp_out_segs)
+	out=$(wrk -t 2 -c 50 -d "${DUR}s" -H 'Connection: close' "http://127.0.0.1:$1/" 2>&1)
+	s1=$(tcp_out_segs)
+	awk -v s0="$s0" -v s1="$s1" '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {printf "%s %.1f\n", r, (n > 0 ? (s1 - s0) / n : 0)}' <<<"$out"
 }
 # latency PORT -> "p50 p99" in microseconds, keep-alive
 latency() {
@@ -138,7 +149,9 @@ M_H=$(rss_per_conn "$HALO_PID" $HALO_HOLD halo)
 M_P=$(rss_per_conn "$HAP_PID" $HAP_HOLD haproxy)
 sleep 1 # the held connections close
 T_D=$(throughput $IPERF_SRV); T_H=$(throughput $HALO_IPERF); T_P=$(throughput $HAP_IPERF)
-C_D=$(connrate $HTTP_SRV); C_H=$(connrate $HALO_HTTP); C_P=$(connrate $HAP_HTTP)
+read -r C_D S_D <<<"$(connrate $HTTP_SRV)"
+read -r C_H S_H <<<"$(connrate $HALO_HTTP)"
+read -r C_P S_P <<<"$(connrate $HAP_HTTP)"
 read -r L50_D L99_D <<<"$(latency $HTTP_SRV)"
 read -r L50_H L99_H <<<"$(latency $HALO_HTTP)"
 read -r L50_P L99_P <<<"$(latency $HAP_HTTP)"
@@ -146,6 +159,7 @@ printf '\n%-28s %12s %12s %12s %14s %13s\n' metric direct halo haproxy "halo÷ha
 row() { printf '%-28s %12s %12s %12s %14s %13s\n' "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")" "$(ratio "$3" "$2")"; }
 row "throughput Gbit/s (higher)" "$T_D" "$T_H" "$T_P"
 row "new conns/s (higher)" "$C_D" "$C_H" "$C_P"
+row "TCP segments/conn (lower)" "$S_D" "$S_H" "$S_P"
 row "p50 latency us (lower)" "$L50_D" "$L50_H" "$L50_P"
 row "p99 latency us (lower)" "$L99_D" "$L99_H" "$L99_P"
 row "RSS B/idle conn (lower)" "-" "$M_H" "$M_P"

@@ -38,6 +38,7 @@ type flow struct {
 	rdhup  bool // the source's peer shut down writing: drained means ended
 	splice bool // read the source with splice(2)
 	eof    bool // the source ended (bytes in flight are still sent)
+	more   bool // bytes were sent with MSG_MORE after the end was known: the shutdown must follow at once
 	shut   bool // the end is passed on: shutdown(2) or close
 	// shutPending: shutdown(2) of the destination waits for the end of
 	// the reactor's next turn (reactor.flushShutdowns).
@@ -77,8 +78,13 @@ func (c *conn) pump(i int) {
 					c.close(reasonDone)
 					return
 				}
-				f.shutPending = true
-				r.deferShutdown(c)
+				if f.more {
+					// The bytes wait for this FIN (flush): pass the end on now.
+					sysShutdown(c.fd[1-i], unix.SHUT_WR)
+				} else {
+					f.shutPending = true
+					r.deferShutdown(c)
+				}
 				r.arm(c) // the half-closed timeouts may be shorter
 			}
 			return
@@ -119,10 +125,20 @@ func (c *conn) flush(i int) error {
 	f := &c.flows[i]
 	var n int
 	var err error
-	if f.hasPipe {
+	// When the source has already ended, its end follows these bytes at
+	// once (pump): MORE lets the FIN ride in their last segment.
+	switch {
+	case f.hasPipe && f.eof:
+		n, err = sysSpliceMore(f.pipe.r, c.fd[1-i], f.n)
+	case f.hasPipe:
 		n, err = sysSplice(f.pipe.r, c.fd[1-i], f.n)
-	} else {
+	case f.eof:
+		n, err = sysSendMore(c.fd[1-i], f.buf[f.off:f.off+f.n])
+	default:
 		n, err = sysWrite(c.fd[1-i], f.buf[f.off:f.off+f.n])
+	}
+	if n > 0 && f.eof {
+		f.more = true
 	}
 	if n > 0 {
 		f.n -= n
