@@ -13,7 +13,7 @@ import (
 )
 
 // proxyPart is the haproxy.cfg half: the proxy and one health checker per
-// server with `check`. Verdicts reach the proxy and, through onBackend,
+// server with `check`, all run by one health.Scheduler. Verdicts reach the proxy and, through onBackend,
 // every VRRP instance that tracks a backend.
 type proxyPart struct {
 	log   *slog.Logger
@@ -22,7 +22,8 @@ type proxyPart struct {
 	mu        sync.Mutex
 	cfg       *haproxy.Config
 	checks    map[serverKey]*check
-	runCtx    context.Context // where checks run once Run started; nil before
+	sched     *health.Scheduler // runs every checker's probes
+	runCtx    context.Context   // where checks run once Run started; nil before
 	wg        sync.WaitGroup
 	onBackend func(backend string, up bool) // track_backend; set before Run
 	backendUp map[string]bool
@@ -35,9 +36,9 @@ type serverKey struct{ backend, server string }
 // check is one running checker and what it was built from, so that a
 // reload keeps it when nothing about the check changed.
 type check struct {
-	c    *health.Checker
-	conf checkConf
-	stop context.CancelFunc // nil until it runs
+	c       *health.Checker
+	conf    checkConf
+	started bool // added to the scheduler
 }
 
 // checkConf is everything a checker is built from.
@@ -58,7 +59,7 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 	if err != nil {
 		return nil, err
 	}
-	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, backendUp: map[string]bool{}}
+	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, sched: health.NewScheduler(log), backendUp: map[string]bool{}}
 	pp.reconcileChecks(cfg)
 	pp.reconcileAgents(cfg)
 	return pp, nil
@@ -92,16 +93,22 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 			}
 		}
 	}
+	// In the order of the file, so that the first checks are staggered
+	// in that order.
 	var added []serverKey
-	for k := range want {
-		if pp.checks[k] == nil {
-			added = append(added, k)
+	for _, b := range cfg.Backends {
+		for _, s := range b.Servers {
+			k := serverKey{b.Name, s.Name}
+			if _, ok := want[k]; ok && pp.checks[k] == nil {
+				added = append(added, k)
+				delete(want, k) // a name given twice is checked once
+			}
 		}
 	}
 	pp.mu.Unlock()
 	for _, ch := range stale {
-		if ch.stop != nil {
-			ch.stop()
+		if ch.started {
+			pp.sched.Remove(ch.c)
 		}
 	}
 	// NewChecker may spend up to a second resolving a name that does not
@@ -127,9 +134,9 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 	pp.cfg = cfg
 	for i, k := range added {
 		pp.checks[k] = made[i]
-		if pp.runCtx != nil {
-			pp.startLocked(made[i])
-		}
+	}
+	if pp.runCtx != nil {
+		pp.startLocked(made)
 	}
 	pp.mu.Unlock()
 	for _, k := range unchecked {
@@ -142,10 +149,17 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 	return changes
 }
 
-func (pp *proxyPart) startLocked(ch *check) {
-	ctx, cancel := context.WithCancel(pp.runCtx)
-	ch.stop = cancel
-	pp.wg.Go(func() { ch.c.Run(ctx) })
+// startLocked adds checks to the scheduler in one batch: their first
+// probes are spread over the interval.
+func (pp *proxyPart) startLocked(checks []*check) {
+	cs := make([]*health.Checker, 0, len(checks))
+	for _, ch := range checks {
+		if !ch.started {
+			ch.started = true
+			cs = append(cs, ch.c)
+		}
+	}
+	pp.sched.Add(cs...)
 }
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
@@ -227,9 +241,20 @@ func (pp *proxyPart) Run(ctx context.Context) error {
 	checkCtx, stopChecks := context.WithCancel(context.WithoutCancel(ctx))
 	pp.mu.Lock()
 	pp.runCtx = checkCtx
-	for _, ch := range pp.checks {
-		pp.startLocked(ch)
+	pp.wg.Go(func() {
+		if err := pp.sched.Run(checkCtx); err != nil {
+			pp.log.Error("health checks stopped", "err", err)
+		}
+	})
+	var all []*check
+	for _, b := range pp.cfg.Backends {
+		for _, s := range b.Servers {
+			if ch := pp.checks[serverKey{b.Name, s.Name}]; ch != nil {
+				all = append(all, ch)
+			}
+		}
 	}
+	pp.startLocked(all)
 	for _, ar := range pp.agents {
 		pp.startAgentLocked(ar)
 	}

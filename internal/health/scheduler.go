@@ -1,0 +1,432 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Scheduler runs the checks of many Checkers on one event loop: one
+// goroutine, one epoll set and one timer heap (whose earliest entry is the
+// only runtime timer), with non-blocking connects. Plain TCP checks,
+// tcp-check sequences and HTTP checks to IP addresses run on the loop; a
+// check that needs TLS or a name lookup runs its probe on a goroutine of
+// its own and hands the result back. HAProxy runs its checks the same way,
+// as tasks of its event loop.
+//
+// Its zero value is not usable: call NewScheduler. Add, Remove and the
+// Checkers' setters are safe from any goroutine.
+type Scheduler struct {
+	log *slog.Logger
+
+	mu      sync.Mutex
+	inbox   []message
+	evfd    int  // eventfd that wakes the loop; -1 before Run
+	running bool // Run started
+
+	// owned by the loop goroutine
+	epfd    int
+	file    *os.File // epfd as Go's poller sees it
+	raw     syscall.RawConn
+	pollDL  int64 // read deadline set on file (monotime); -1 = none
+	n       int   // result of the last poll
+	pollErr error
+	pollNow func(uintptr) bool
+	gen     uint32 // generation of the last socket watched
+	timers  timerHeap
+	slots   []*Checker // by slot; nil = free
+	free    []int32
+	events  [64]unix.EpollEvent
+	ctx     context.Context
+	probes  sync.WaitGroup // probes running on goroutines
+}
+
+type msgKind int
+
+const (
+	msgAdd    msgKind = iota // start checking batch
+	msgRemove                // stop checking c
+	msgWake                  // c was paused or resumed
+	msgResult                // a goroutine probe of c ended
+)
+
+type message struct {
+	kind  msgKind
+	c     *Checker
+	batch []*Checker
+	r     Result
+	addr  netip.AddrPort
+}
+
+// epoch anchors the loop's monotonic clock.
+var epoch = time.Now()
+
+func monotime() int64 { return int64(time.Since(epoch)) }
+
+// wakeSlot marks the eventfd's epoll entry.
+const wakeSlot = -1
+
+// tick is the loop's timer granularity: it wakes for its timers on
+// multiples of tick only, so that the checks due within one tick (2,000
+// servers at inter 2s: 10 per tick) start in one turn of the loop rather
+// than with a wake-up each. A probe starts at most one tick late, a
+// timeout fires at most one tick late; neither ever comes early.
+const tick = int64(5 * time.Millisecond)
+
+// NewScheduler returns a Scheduler; log nil discards.
+func NewScheduler(log *slog.Logger) *Scheduler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{log: log, evfd: -1, epfd: -1, pollDL: -1}
+}
+
+// Add starts checking cs, once Run runs. The first checks of one call are
+// spread evenly over their interval (HAProxy staggers the first check of
+// every server the same way), so that servers added together are not
+// probed together; with global spread-checks every interval also varies
+// by ± that share. A Checker is added at most once.
+func (s *Scheduler) Add(cs ...*Checker) {
+	if len(cs) == 0 {
+		return
+	}
+	for _, c := range cs {
+		c.mu.Lock()
+		c.sched = s
+		c.mu.Unlock()
+	}
+	s.post(message{kind: msgAdd, batch: cs})
+}
+
+// Remove stops checking c; a probe under way is abandoned, and c's
+// onChange is not called again.
+func (s *Scheduler) Remove(c *Checker) { s.post(message{kind: msgRemove, c: c}) }
+
+func (s *Scheduler) post(m message) {
+	s.mu.Lock()
+	s.inbox = append(s.inbox, m)
+	wake := len(s.inbox) == 1
+	fd := s.evfd
+	s.mu.Unlock()
+	if wake && fd >= 0 {
+		one := [8]byte{1} // little-endian uint64 1
+		unix.Write(fd, one[:])
+	}
+}
+
+// Run runs the loop until ctx is done, then closes every check connection,
+// waits for the probes running on goroutines and returns nil. It returns
+// an error only when the loop cannot be set up. Run must be called at most
+// once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if err := s.open(); err != nil {
+		return err
+	}
+	s.ctx = ctx
+	stop := context.AfterFunc(ctx, func() { s.post(message{kind: msgWake}) })
+	defer stop()
+	defer s.shutdown()
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.handleInbox()
+		s.expire(monotime())
+		until := int64(-1)
+		if len(s.timers) > 0 {
+			until = (s.timers[0].due + tick - 1) / tick * tick
+		}
+		n, err := s.poll(until)
+		if err != nil && err != unix.EINTR {
+			return err
+		}
+		for i := range n {
+			ev := &s.events[i]
+			if ev.Fd == wakeSlot {
+				var b [8]byte
+				unix.Read(s.evfd, b[:])
+				continue
+			}
+			s.dispatch(ev)
+		}
+	}
+}
+
+func (s *Scheduler) open() error {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeSlot}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return err
+	}
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return err
+	}
+	s.epfd = epfd
+	s.file = os.NewFile(uintptr(epfd), "health-epoll")
+	if s.raw, err = s.file.SyscallConn(); err != nil {
+		s.file.Close()
+		unix.Close(evfd)
+		return err
+	}
+	s.pollNow = func(uintptr) bool {
+		s.n, s.pollErr = sysEpollPoll(s.epfd, s.events[:])
+		return s.n > 0 || (s.pollErr != nil && s.pollErr != unix.EINTR)
+	}
+	s.mu.Lock()
+	s.evfd, s.running = evfd, true
+	s.mu.Unlock()
+	return nil
+}
+
+// poll fills s.events and returns how many it got, waiting for one until
+// the monotime until at most (-1: no limit). The goroutine never blocks
+// its thread in epoll_wait: the epoll descriptor is itself watched by Go's
+// poller, which parks the goroutine until it is readable or the read
+// deadline (the earliest timer) passes.
+func (s *Scheduler) poll(until int64) (int, error) {
+	if until >= 0 && until <= monotime() {
+		s.pollNow(0)
+		return s.n, s.pollErr
+	}
+	if until != s.pollDL {
+		t := time.Time{}
+		if until >= 0 {
+			t = epoch.Add(time.Duration(until))
+		}
+		if err := s.file.SetReadDeadline(t); err != nil {
+			return 0, err
+		}
+		s.pollDL = until
+	}
+	s.n, s.pollErr = 0, nil
+	if err := s.raw.Read(s.pollNow); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, err
+	}
+	return s.n, s.pollErr
+}
+
+func (s *Scheduler) shutdown() {
+	for _, c := range s.slots {
+		if c != nil {
+			s.drop(c)
+		}
+	}
+	s.probes.Wait()
+	s.mu.Lock()
+	unix.Close(s.evfd)
+	s.evfd = -1
+	s.mu.Unlock()
+	s.file.Close()
+}
+
+func (s *Scheduler) handleInbox() {
+	s.mu.Lock()
+	inbox := s.inbox
+	s.inbox = nil
+	s.mu.Unlock()
+	now := monotime()
+	for _, m := range inbox {
+		switch m.kind {
+		case msgAdd:
+			for i, c := range m.batch {
+				s.start(c, now, i, len(m.batch))
+			}
+		case msgRemove:
+			if c := m.c; c.slot >= 0 && s.slots[c.slot] == c {
+				s.drop(c)
+			}
+		case msgWake:
+			if c := m.c; c != nil && c.slot >= 0 && s.slots[c.slot] == c {
+				s.woken(c, now)
+			}
+		case msgResult:
+			if c := m.c; c.slot >= 0 && s.slots[c.slot] == c && c.onGoroutine {
+				c.onGoroutine, c.cancel = false, nil
+				s.finish(c, m.r, m.addr)
+			}
+		}
+	}
+}
+
+// start gives c a slot and schedules its first check at i/n of its
+// interval.
+func (s *Scheduler) start(c *Checker, now int64, i, n int) {
+	if len(s.free) > 0 {
+		c.slot = s.free[len(s.free)-1]
+		s.free = s.free[:len(s.free)-1]
+		s.slots[c.slot] = c
+	} else {
+		c.slot = int32(len(s.slots))
+		s.slots = append(s.slots, c)
+	}
+	c.notify() // a SetPaused before the start
+	c.mu.Lock()
+	paused, state := c.st.Paused, c.st.State
+	c.mu.Unlock()
+	if paused {
+		return // SetPaused(false) schedules it
+	}
+	d := c.interval(state)
+	s.schedule(c, now+int64(d)*int64(i)/int64(n))
+}
+
+// drop forgets c: its timer, its connection, its goroutine probe.
+func (s *Scheduler) drop(c *Checker) {
+	s.timers.remove(c)
+	if c.sess != nil {
+		c.sess.end()
+		c.sess = nil
+	}
+	if c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+	s.slots[c.slot] = nil
+	s.free = append(s.free, c.slot)
+	c.slot = -1
+}
+
+// woken handles SetPaused: report the change, and probe at the next
+// interval unless paused (a probe under way reschedules when it ends).
+func (s *Scheduler) woken(c *Checker, now int64) {
+	c.notify()
+	if c.sess != nil || c.onGoroutine {
+		return
+	}
+	c.mu.Lock()
+	paused, state := c.st.Paused, c.st.State
+	c.mu.Unlock()
+	if paused {
+		s.timers.remove(c)
+		return
+	}
+	s.schedule(c, now+int64(c.interval(state)))
+}
+
+func (s *Scheduler) schedule(c *Checker, at int64) {
+	c.due = at
+	if c.hidx >= 0 {
+		s.timers.fix(int(c.hidx))
+	} else {
+		s.timers.push(c)
+	}
+}
+
+// expire runs what is due: a probe to start or a probe whose step timed
+// out.
+func (s *Scheduler) expire(now int64) {
+	for len(s.timers) > 0 && s.timers[0].due <= now {
+		c := s.timers[0]
+		s.timers.remove(c)
+		if c.sess != nil {
+			c.sess.expired, c.sess.events = true, 0
+			s.advance(c)
+			continue
+		}
+		s.probe(c)
+	}
+}
+
+// probe starts one check of c.
+func (s *Scheduler) probe(c *Checker) {
+	c.mu.Lock()
+	paused, disabled, na, state := c.st.Paused, c.st.Disabled, c.newAddr, c.st.State
+	c.newAddr = nil
+	c.mu.Unlock()
+	if paused {
+		return // SetPaused(false) schedules it again
+	}
+	if na != nil {
+		c.prober.retarget(na.host, na.port)
+	}
+	if disabled {
+		s.schedule(c, monotime()+int64(c.interval(state)))
+		return
+	}
+	if !c.prober.onLoop {
+		ctx, cancel := context.WithCancel(s.ctx)
+		c.onGoroutine, c.cancel = true, cancel
+		s.probes.Go(func() {
+			r, addr := c.prober.probe(ctx)
+			if ctx.Err() == nil { // a probe cut short says nothing about the server
+				s.post(message{kind: msgResult, c: c, r: r, addr: addr})
+			}
+			cancel()
+		})
+		return
+	}
+	c.sess = c.prober.newSession(s)
+	c.sess.owner = c
+	s.advance(c)
+}
+
+// advance moves c's probe on after an event or its deadline.
+func (s *Scheduler) advance(c *Checker) {
+	sess := c.sess
+	r, done := sess.advance()
+	if !done && sess.expired {
+		r, done = fail(CodeL4Timeout, ""), true // every waiting step fails once expired
+	}
+	if !done {
+		s.schedule(c, int64(sess.deadline.Sub(epoch)))
+		return
+	}
+	s.timers.remove(c)
+	r.Duration = time.Since(sess.start)
+	addr := sess.addr
+	sess.end()
+	c.sess = nil
+	s.finish(c, r, addr)
+}
+
+// finish records a probe's result, reports a change and schedules the
+// next probe.
+func (s *Scheduler) finish(c *Checker, r Result, addr netip.AddrPort) {
+	state := c.apply(r, addr)
+	c.notify()
+	s.schedule(c, monotime()+int64(c.interval(state)))
+}
+
+// watch adds the session's new socket to the epoll set, edge-triggered:
+// the session reads and writes until EAGAIN before it waits.
+func (s *Scheduler) watch(sess *session) error {
+	s.gen++
+	sess.gen = s.gen
+	ev := unix.EpollEvent{
+		Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET,
+		Fd:     sess.owner.slot,
+		Pad:    int32(sess.gen),
+	}
+	return sysEpollCtl(s.epfd, unix.EPOLL_CTL_ADD, sess.fd, &ev)
+}
+
+func (s *Scheduler) dispatch(ev *unix.EpollEvent) {
+	if ev.Fd < 0 || int(ev.Fd) >= len(s.slots) {
+		return
+	}
+	c := s.slots[ev.Fd]
+	if c == nil || c.sess == nil || int32(c.sess.gen) != ev.Pad || c.sess.fd < 0 {
+		return // an event of a socket since closed
+	}
+	c.sess.events = ev.Events
+	s.advance(c)
+}
