@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
@@ -112,7 +114,8 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 		}
 	}
 	// NewChecker may spend up to a second resolving a name that does not
-	// resolve (the seed's servers): create the checkers in parallel.
+	// resolve (the seed's servers): create those checkers in parallel, and
+	// the ones with addresses (which need no lookup) at once.
 	made := make([]*check, len(added))
 	var wg sync.WaitGroup
 	for i, k := range added {
@@ -123,11 +126,16 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 				s = x
 			}
 		}
-		wg.Go(func() {
+		create := func() {
 			made[i] = &check{conf: confOf(b, s), c: health.NewChecker(b, s, func(up bool, _ string) {
 				pp.serverHealth(k.backend, k.server, up)
 			}, pp.log)}
-		})
+		}
+		if isAddr(s.Host) && (s.CheckAddr == "" || isAddr(s.CheckAddr)) {
+			create()
+		} else {
+			wg.Go(create)
+		}
 	}
 	wg.Wait()
 	pp.mu.Lock()
@@ -140,17 +148,26 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 	}
 	pp.mu.Unlock()
 	for _, k := range unchecked {
-		pp.serverHealth(k.backend, k.server, true) // without a check a server is UP
+		pp.setHealth(k.backend, k.server, true) // without a check a server is UP
 	}
 	// A checker may start a server DOWN (its name does not resolve).
 	for i, k := range added {
-		pp.serverHealth(k.backend, k.server, made[i].c.Up())
+		pp.setHealth(k.backend, k.server, made[i].c.Up())
+	}
+	if len(unchecked)+len(added) > 0 {
+		pp.noteBackends() // once: it takes a snapshot of every server
 	}
 	return changes
 }
 
 // startLocked adds checks to the scheduler in one batch: their first
 // probes are spread over the interval.
+// isAddr reports whether host is an IP address, which needs no lookup.
+func isAddr(host string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil
+}
+
 func (pp *proxyPart) startLocked(checks []*check) {
 	cs := make([]*health.Checker, 0, len(checks))
 	for _, ch := range checks {
@@ -163,6 +180,13 @@ func (pp *proxyPart) startLocked(checks []*check) {
 }
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
+	pp.setHealth(backend, server, up)
+	pp.noteBackends()
+}
+
+// setHealth gives the proxy a server's verdict; the caller tells
+// onBackend with noteBackends.
+func (pp *proxyPart) setHealth(backend, server string, up bool) {
 	pp.mu.Lock()
 	if pp.agentDown[serverKey{backend, server}] {
 		up = false // its agent said down
@@ -172,7 +196,6 @@ func (pp *proxyPart) serverHealth(backend, server string, up bool) {
 	if err := pp.proxy.SetServerHealth(backend, server, up); err != nil {
 		pp.log.Debug("health for a server no longer configured", "backend", backend, "server", server, "err", err)
 	}
-	pp.noteBackends()
 }
 
 // noteBackends tells onBackend about every backend whose usability

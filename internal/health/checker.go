@@ -29,14 +29,15 @@ type Checker struct {
 	inter, fastInter, downInter time.Duration
 	prober                      *prober // used by the scheduler's loop, or the probe's goroutine, after NewChecker
 	onChange                    func(up bool, reason string)
-	log                         *slog.Logger
+	log                         *slog.Logger // without the names: logf adds them, as With would cost every Checker a handler
+	backend, server             string
 
 	// owned by the scheduler's loop
-	reported    bool  // the Up value onChange last heard of
-	slot        int32 // index in the scheduler's slots; -1 when not running
-	hidx        int32 // index in the timer heap; -1 when not in it
-	due         int64 // monotime of the next probe, or of the probe's deadline
-	sess        *session
+	reported    bool               // the Up value onChange last heard of
+	slot        int32              // index in the scheduler's slots; -1 when not running
+	hidx        int32              // index in the timer heap; -1 when not in it
+	due         int64              // monotime of the next probe, or of the probe's deadline
+	sess        *session           // the probe under way on the loop
 	onGoroutine bool               // a probe runs on a goroutine (TLS, names)
 	cancel      context.CancelFunc // cuts that probe short
 
@@ -102,7 +103,9 @@ func NewChecker(b *haproxy.Backend, s *haproxy.Server, onChange func(up bool, re
 		downInter: s.DownInter,
 		prober:    newProber(b, s),
 		onChange:  onChange,
-		log:       log.With("backend", b.Name, "server", s.Name),
+		log:       log,
+		backend:   b.Name,
+		server:    s.Name,
 		slot:      -1,
 		hidx:      -1,
 	}
@@ -249,13 +252,13 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	if r.Local {
 		if !c.localFail { // reported when it starts and when it ends
 			c.localFail = true
-			c.log.Warn("check could not run", "reason", r.Reason)
+			c.logf(slog.LevelWarn, "check could not run", "reason", r.Reason)
 		}
 		return c.st.State // this host's shortage, not the server's fault
 	}
 	if c.localFail {
 		c.localFail = false
-		c.log.Info("check runs again")
+		c.logf(slog.LevelInfo, "check runs again")
 	}
 	if r.OK {
 		c.st.Successes++
@@ -278,9 +281,16 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	}
 	c.setUpLocked()
 	if !r.OK {
-		c.log.Debug("check failed", "reason", r.Reason)
+		if c.log.Enabled(context.Background(), slog.LevelDebug) {
+			c.logf(slog.LevelDebug, "check failed", "reason", r.Reason)
+		}
 	}
 	return next
+}
+
+// logf logs msg with the backend and server names, then args.
+func (c *Checker) logf(level slog.Level, msg string, args ...any) {
+	c.log.Log(context.Background(), level, msg, append([]any{"backend", c.backend, "server", c.server}, args...)...)
 }
 
 // notify calls onChange when Up() differs from what was last reported.
@@ -300,7 +310,7 @@ func (c *Checker) notify() {
 	if paused {
 		state = "MAINT"
 	}
-	c.log.Info("server is "+state, "state", state, "reason", reason)
+	c.logf(slog.LevelInfo, "server is "+state, "state", state, "reason", reason)
 	if c.onChange != nil {
 		c.onChange(up, reason)
 	}

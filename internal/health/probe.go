@@ -53,7 +53,6 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 	p := &prober{
 		kind:      b.Check.Kind,
 		httpRules: b.Check.HTTP.Sequence(),
-		re:        map[*haproxy.HTTPExpect]*regexp.Regexp{},
 		host:      s.Host,
 		port:      s.Port,
 		tls:       s.CheckSSL,
@@ -94,6 +93,9 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 			re, err := regexp.Compile(e.Pattern)
 			if err != nil {
 				p.setupErr = fmt.Sprintf("http-check rule %d: invalid regex %q: %v", i+1, e.Pattern, err)
+			}
+			if p.re == nil {
+				p.re = map[*haproxy.HTTPExpect]*regexp.Regexp{}
 			}
 			p.re[e] = re
 		}

@@ -42,6 +42,7 @@ type Scheduler struct {
 	gen     uint32 // generation of the last socket watched
 	timers  timerHeap
 	slots   []*Checker // by slot; nil = free
+	spare   []*session // sessions of ended probes, for the next ones
 	free    []int32
 	events  [64]unix.EpollEvent
 	ctx     context.Context
@@ -292,10 +293,7 @@ func (s *Scheduler) start(c *Checker, now int64, i, n int) {
 // drop forgets c: its timer, its connection, its goroutine probe.
 func (s *Scheduler) drop(c *Checker) {
 	s.timers.remove(c)
-	if c.sess != nil {
-		c.sess.end()
-		c.sess = nil
-	}
+	s.release(c)
 	if c.cancel != nil {
 		c.cancel()
 		c.cancel = nil
@@ -374,8 +372,15 @@ func (s *Scheduler) probe(c *Checker) {
 		})
 		return
 	}
-	c.sess = c.prober.newSession(s)
-	c.sess.owner = c
+	var sess *session
+	if n := len(s.spare); n > 0 {
+		sess, s.spare = s.spare[n-1], s.spare[:n-1]
+	} else {
+		sess = new(session)
+	}
+	c.prober.initSession(sess, s)
+	sess.owner = c
+	c.sess = sess
 	s.advance(c)
 }
 
@@ -393,8 +398,7 @@ func (s *Scheduler) advance(c *Checker) {
 	s.timers.remove(c)
 	r.Duration = time.Since(sess.start)
 	addr := sess.addr
-	sess.end()
-	c.sess = nil
+	s.release(c)
 	s.finish(c, r, addr)
 }
 
@@ -404,6 +408,16 @@ func (s *Scheduler) finish(c *Checker, r Result, addr netip.AddrPort) {
 	state := c.apply(r, addr)
 	c.notify()
 	s.schedule(c, monotime()+int64(c.interval(state)))
+}
+
+// release ends c's session, if any, and keeps it for another probe.
+func (s *Scheduler) release(c *Checker) {
+	if sess := c.sess; sess != nil {
+		sess.end()
+		*sess = session{fd: -1}
+		c.sess = nil
+		s.spare = append(s.spare, sess)
+	}
 }
 
 // watch adds the session's new socket to the epoll set, edge-triggered:

@@ -67,11 +67,18 @@ type session struct {
 var bufPool = sync.Pool{New: func() any { b := make([]byte, maxResponse); return &b }}
 
 func (p *prober) newSession(loop *Scheduler) *session {
-	s := &session{p: p, ctx: context.Background(), start: time.Now(), loop: loop, fd: -1}
+	s := new(session)
+	p.initSession(s, loop)
+	return s
+}
+
+// initSession makes s a new probe's session; the loop reuses one per
+// Checker.
+func (p *prober) initSession(s *session, loop *Scheduler) {
+	*s = session{p: p, ctx: context.Background(), start: time.Now(), loop: loop, fd: -1}
 	if p.kind == haproxy.CheckSeq && (len(p.steps) == 0 || p.steps[0].Action != "connect") {
 		s.pc = -1
 	}
-	return s
 }
 
 // ioState says how a step that reads or writes went.
@@ -343,7 +350,7 @@ func (s *session) close() {
 func (s *session) end() {
 	s.close()
 	if s.rbuf != nil {
-		s.buf = nil
+		s.buf, s.resp = nil, response{}
 		bufPool.Put(s.rbuf)
 		s.rbuf = nil
 	}

@@ -104,6 +104,16 @@ func (p *Proxy) Snapshot() Snapshot {
 	return s
 }
 
+// SessionsTotal is the sum of every frontend's Stot: what Snapshot would
+// add up, without building one (the daemon samples it every second).
+func (p *Proxy) SessionsTotal() int64 {
+	var n int64
+	for _, fe := range p.current().frontends {
+		n += fe.stats.total.Load()
+	}
+	return n
+}
+
 // boundAddrs returns the addresses each frontend listens on now.
 func (p *Proxy) boundAddrs() map[string][]string {
 	p.mu.Lock()
