@@ -38,8 +38,11 @@ type serverKey struct{ backend, server string }
 // check is one running checker and what it was built from, so that a
 // reload keeps it when nothing about the check changed.
 type check struct {
-	c       *health.Checker
-	conf    checkConf
+	c *health.Checker
+	// what c was built from (confOf tells what matters); pointers rather
+	// than a copy, which would cost every checker a Server
+	backend *haproxy.Backend
+	server  *haproxy.Server
 	started bool // added to the scheduler
 }
 
@@ -84,7 +87,7 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 	var stale []*check
 	var unchecked []serverKey
 	for k, ch := range pp.checks {
-		if c, ok := want[k]; !ok || !reflect.DeepEqual(c, ch.conf) {
+		if c, ok := want[k]; !ok || !reflect.DeepEqual(c, confOf(ch.backend, ch.server)) {
 			stale = append(stale, ch)
 			delete(pp.checks, k)
 			if !ok {
@@ -127,7 +130,7 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 			}
 		}
 		create := func() {
-			made[i] = &check{conf: confOf(b, s), c: health.NewChecker(b, s, func(up bool, _ string) {
+			made[i] = &check{backend: b, server: s, c: health.NewChecker(b, s, func(up bool, _ string) {
 				pp.serverHealth(k.backend, k.server, up)
 			}, pp.log)}
 		}
