@@ -37,6 +37,7 @@ type Scheduler struct {
 	slots    []*Checker // by slot; nil = free
 	free     []int32
 	spare    []*session // sessions of ended probes, for the next ones
+	later    []*session // connects to ask about before watching them (session.dial)
 	inflight int        // probes under way on the loop
 	gen      uint32     // generation of the last socket watched
 	events   [64]unix.EpollEvent
@@ -130,6 +131,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		s.handleInbox()
 		s.expire(monotime())
+		s.askLater()
 		if err := s.pollEvents(); err != nil {
 			return err
 		}
@@ -156,6 +158,31 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		timer.Stop()
 	}
+}
+
+// askLater asks each socket of s.later, without waiting, whether its
+// connect is done (ppoll); those that are move on at once, the others are
+// watched. A plain connect check on loopback so costs no epoll_ctl.
+func (s *Scheduler) askLater() {
+	for i, sess := range s.later {
+		s.later[i] = nil
+		c := sess.owner
+		if c == nil || c.sess != sess || !sess.unwatched || sess.fd < 0 {
+			continue // the probe ended meanwhile
+		}
+		sess.unwatched = false
+		ev := sysPollNow(sess.fd, unix.POLLOUT)
+		if ev == 0 {
+			if err := s.watch(sess); err != nil {
+				ev = unix.POLLERR
+			} else {
+				continue
+			}
+		}
+		sess.events = uint32(ev) // POLLOUT, POLLERR and POLLHUP have the values of their EPOLL twins
+		s.advance(c)
+	}
+	s.later = s.later[:0]
 }
 
 // pollEvents hands every event the epoll set has to its session, without

@@ -50,6 +50,7 @@ type session struct {
 	deadline   time.Time // of the step under way
 	expired    bool      // deadline passed
 	connecting bool      // a connect is under way on fd
+	unwatched  bool      // fd is not in the epoll set yet (Scheduler.later)
 	sending    bool      // out is being written
 	out        []byte    // what the send under way has yet to write
 
@@ -147,10 +148,19 @@ func (s *session) dial(o dialOpts) (r Result, wait bool) {
 	}
 	s.fd = fd
 	s.events = 0
+	s.connecting = true
+	if s.p.kind == haproxy.CheckTCP {
+		// Nothing follows the connect: the loop first asks the socket
+		// itself, later in this turn (on loopback and nearby servers the
+		// handshake is done by then), and only watches it if not.
+		s.unwatched = true
+		s.loop.later = append(s.loop.later, s)
+		return Result{}, true
+	}
 	if err := s.loop.watch(s); err != nil {
+		s.connecting = false
 		return s.connectFailed(err), false
 	}
-	s.connecting = true
 	return Result{}, true
 }
 
@@ -343,7 +353,7 @@ func (s *session) close() {
 		sysAbort(s.fd) // closing removes it from the epoll set
 		s.fd = -1
 	}
-	s.connecting, s.sending, s.out = false, false, nil
+	s.connecting, s.sending, s.out, s.unwatched = false, false, nil, false
 }
 
 // end closes the session and gives its buffer back.

@@ -99,3 +99,15 @@ func sysDial(ap netip.AddrPort) (int, error) {
 	}
 	return int(fd), nil
 }
+
+// sysPollNow is ppoll(2) of fd for events, without waiting: the events
+// that hold now (revents), 0 if none.
+func sysPollNow(fd int, events int16) int16 {
+	pfd := unix.PollFd{Fd: int32(fd), Events: events}
+	var ts unix.Timespec
+	n, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	if e != 0 || n == 0 {
+		return 0
+	}
+	return pfd.Revents
+}
