@@ -65,6 +65,7 @@ else
 	HALO_REV="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo +dirty)"
 fi
 go build -o "$OUT/httpd" ./bench/cmd/httpd
+ss -Htln "sport = :$HTTP_SRV" | grep -q . && { echo "scale.sh: port $HTTP_SRV is in use" >&2; exit 1; }
 "$OUT/httpd" -addr "127.0.0.1:$HTTP_SRV" & PIDS+=($!)
 HZ=$(getconf CLK_TCK)
 echo "# halo: $HALO_REV; haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nproc) CPUs; window ${WINDOW}s"

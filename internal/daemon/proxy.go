@@ -184,7 +184,28 @@ func (pp *proxyPart) startLocked(checks []*check) {
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
 	pp.setHealth(backend, server, up)
-	pp.noteBackends()
+	pp.noteBackend(backend)
+}
+
+// noteBackend is noteBackends for one backend, without a snapshot: when
+// every server of a shared host goes DOWN at once, each verdict costs
+// one backend, not all of them.
+func (pp *proxyPart) noteBackend(name string) {
+	up, ok := pp.proxy.BackendUsable(name)
+	if !ok {
+		return
+	}
+	pp.mu.Lock()
+	if old, seen := pp.backendUp[name]; seen && old == up {
+		pp.mu.Unlock()
+		return
+	}
+	pp.backendUp[name] = up
+	f := pp.onBackend
+	pp.mu.Unlock()
+	if f != nil {
+		f(name, up)
+	}
 }
 
 // setHealth gives the proxy a server's verdict; the caller tells

@@ -114,6 +114,19 @@ func (p *Proxy) SessionsTotal() int64 {
 	return n
 }
 
+// BackendUsable reports whether the backend has a server to send
+// connections to (Snapshot's Status "UP"), without building a snapshot;
+// ok is false when there is no such backend.
+func (p *Proxy) BackendUsable(name string) (up, ok bool) {
+	b := p.current().beByName[name]
+	if b == nil {
+		return false, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.setSrv) > 0, true
+}
+
 // boundAddrs returns the addresses each frontend listens on now.
 func (p *Proxy) boundAddrs() map[string][]string {
 	p.mu.Lock()
