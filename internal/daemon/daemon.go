@@ -7,6 +7,7 @@ import (
 	"github.com/halo-lb/halo/internal/ctl"
 	"github.com/halo-lb/halo/internal/logs"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,6 +235,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	sup.Go("control sockets", d.ctl.Run)
 	sup.Go("logs", d.logs.Run)
 	d.log.Info("halo running", "haproxy", d.opts.HAProxyFile, "keepalived", d.opts.KeepalivedFile, "socket", d.opts.Socket)
+	// Loading and building left garbage in proportion to the configuration
+	// (the parse tree, the checkers' construction): collect it and hand the
+	// pages back now, once, rather than keep them resident until the
+	// steady state, which allocates little, grows back into them.
+	debug.FreeOSMemory()
 	err := sup.Wait()
 	if d.ha != nil {
 		if serr := d.saveServerState(); serr != nil {
@@ -325,11 +331,7 @@ func (d *Daemon) sampleRates(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			var cum int64
-			for _, f := range d.proxy.proxy.Snapshot().Frontends {
-				cum += f.Stot
-			}
-			d.rate.observe(now, cum)
+			d.rate.observe(now, d.proxy.proxy.SessionsTotal())
 		}
 	}
 }

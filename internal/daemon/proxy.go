@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"reflect"
+	"strings"
 	"sync"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
@@ -13,7 +15,7 @@ import (
 )
 
 // proxyPart is the haproxy.cfg half: the proxy and one health checker per
-// server with `check`. Verdicts reach the proxy and, through onBackend,
+// server with `check`, all run by one health.Scheduler. Verdicts reach the proxy and, through onBackend,
 // every VRRP instance that tracks a backend.
 type proxyPart struct {
 	log   *slog.Logger
@@ -22,7 +24,8 @@ type proxyPart struct {
 	mu        sync.Mutex
 	cfg       *haproxy.Config
 	checks    map[serverKey]*check
-	runCtx    context.Context // where checks run once Run started; nil before
+	sched     *health.Scheduler // runs every checker's probes
+	runCtx    context.Context   // where checks run once Run started; nil before
 	wg        sync.WaitGroup
 	onBackend func(backend string, up bool) // track_backend; set before Run
 	backendUp map[string]bool
@@ -35,9 +38,12 @@ type serverKey struct{ backend, server string }
 // check is one running checker and what it was built from, so that a
 // reload keeps it when nothing about the check changed.
 type check struct {
-	c    *health.Checker
-	conf checkConf
-	stop context.CancelFunc // nil until it runs
+	c *health.Checker
+	// what c was built from (confOf tells what matters); pointers rather
+	// than a copy, which would cost every checker a Server
+	backend *haproxy.Backend
+	server  *haproxy.Server
+	started bool // added to the scheduler
 }
 
 // checkConf is everything a checker is built from.
@@ -58,7 +64,7 @@ func newProxyPart(cfg *haproxy.Config, log *slog.Logger) (*proxyPart, error) {
 	if err != nil {
 		return nil, err
 	}
-	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, backendUp: map[string]bool{}}
+	pp := &proxyPart{log: log, proxy: p, cfg: cfg, checks: map[serverKey]*check{}, sched: health.NewScheduler(log), backendUp: map[string]bool{}}
 	pp.reconcileChecks(cfg)
 	pp.reconcileAgents(cfg)
 	return pp, nil
@@ -81,7 +87,7 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 	var stale []*check
 	var unchecked []serverKey
 	for k, ch := range pp.checks {
-		if c, ok := want[k]; !ok || !reflect.DeepEqual(c, ch.conf) {
+		if c, ok := want[k]; !ok || !reflect.DeepEqual(c, confOf(ch.backend, ch.server)) {
 			stale = append(stale, ch)
 			delete(pp.checks, k)
 			if !ok {
@@ -92,20 +98,27 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 			}
 		}
 	}
+	// In the order of the file, so that the first checks are staggered
+	// in that order.
 	var added []serverKey
-	for k := range want {
-		if pp.checks[k] == nil {
-			added = append(added, k)
+	for _, b := range cfg.Backends {
+		for _, s := range b.Servers {
+			k := serverKey{b.Name, s.Name}
+			if _, ok := want[k]; ok && pp.checks[k] == nil {
+				added = append(added, k)
+				delete(want, k) // a name given twice is checked once
+			}
 		}
 	}
 	pp.mu.Unlock()
 	for _, ch := range stale {
-		if ch.stop != nil {
-			ch.stop()
+		if ch.started {
+			pp.sched.Remove(ch.c)
 		}
 	}
 	// NewChecker may spend up to a second resolving a name that does not
-	// resolve (the seed's servers): create the checkers in parallel.
+	// resolve (the seed's servers): create those checkers in parallel, and
+	// the ones with addresses (which need no lookup) at once.
 	made := make([]*check, len(added))
 	var wg sync.WaitGroup
 	for i, k := range added {
@@ -116,39 +129,88 @@ func (pp *proxyPart) reconcileChecks(cfg *haproxy.Config) []string {
 				s = x
 			}
 		}
-		wg.Go(func() {
-			made[i] = &check{conf: confOf(b, s), c: health.NewChecker(b, s, func(up bool, _ string) {
+		create := func() {
+			made[i] = &check{backend: b, server: s, c: health.NewChecker(b, s, func(up bool, _ string) {
 				pp.serverHealth(k.backend, k.server, up)
 			}, pp.log)}
-		})
+		}
+		if isAddr(s.Host) && (s.CheckAddr == "" || isAddr(s.CheckAddr)) {
+			create()
+		} else {
+			wg.Go(create)
+		}
 	}
 	wg.Wait()
 	pp.mu.Lock()
 	pp.cfg = cfg
 	for i, k := range added {
 		pp.checks[k] = made[i]
-		if pp.runCtx != nil {
-			pp.startLocked(made[i])
-		}
+	}
+	if pp.runCtx != nil {
+		pp.startLocked(made)
 	}
 	pp.mu.Unlock()
 	for _, k := range unchecked {
-		pp.serverHealth(k.backend, k.server, true) // without a check a server is UP
+		pp.setHealth(k.backend, k.server, true) // without a check a server is UP
 	}
 	// A checker may start a server DOWN (its name does not resolve).
 	for i, k := range added {
-		pp.serverHealth(k.backend, k.server, made[i].c.Up())
+		pp.setHealth(k.backend, k.server, made[i].c.Up())
+	}
+	if len(unchecked)+len(added) > 0 {
+		pp.noteBackends() // once: it takes a snapshot of every server
 	}
 	return changes
 }
 
-func (pp *proxyPart) startLocked(ch *check) {
-	ctx, cancel := context.WithCancel(pp.runCtx)
-	ch.stop = cancel
-	pp.wg.Go(func() { ch.c.Run(ctx) })
+// startLocked adds checks to the scheduler in one batch: their first
+// probes are spread over the interval.
+// isAddr reports whether host is an IP address, which needs no lookup.
+func isAddr(host string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil
+}
+
+func (pp *proxyPart) startLocked(checks []*check) {
+	cs := make([]*health.Checker, 0, len(checks))
+	for _, ch := range checks {
+		if !ch.started {
+			ch.started = true
+			cs = append(cs, ch.c)
+		}
+	}
+	pp.sched.Add(cs...)
 }
 
 func (pp *proxyPart) serverHealth(backend, server string, up bool) {
+	pp.setHealth(backend, server, up)
+	pp.noteBackend(backend)
+}
+
+// noteBackend is noteBackends for one backend, without a snapshot: when
+// every server of a shared host goes DOWN at once, each verdict costs
+// one backend, not all of them.
+func (pp *proxyPart) noteBackend(name string) {
+	up, ok := pp.proxy.BackendUsable(name)
+	if !ok {
+		return
+	}
+	pp.mu.Lock()
+	if old, seen := pp.backendUp[name]; seen && old == up {
+		pp.mu.Unlock()
+		return
+	}
+	pp.backendUp[name] = up
+	f := pp.onBackend
+	pp.mu.Unlock()
+	if f != nil {
+		f(name, up)
+	}
+}
+
+// setHealth gives the proxy a server's verdict; the caller tells
+// onBackend with noteBackends.
+func (pp *proxyPart) setHealth(backend, server string, up bool) {
 	pp.mu.Lock()
 	if pp.agentDown[serverKey{backend, server}] {
 		up = false // its agent said down
@@ -158,7 +220,6 @@ func (pp *proxyPart) serverHealth(backend, server string, up bool) {
 	if err := pp.proxy.SetServerHealth(backend, server, up); err != nil {
 		pp.log.Debug("health for a server no longer configured", "backend", backend, "server", server, "err", err)
 	}
-	pp.noteBackends()
 }
 
 // noteBackends tells onBackend about every backend whose usability
@@ -227,9 +288,20 @@ func (pp *proxyPart) Run(ctx context.Context) error {
 	checkCtx, stopChecks := context.WithCancel(context.WithoutCancel(ctx))
 	pp.mu.Lock()
 	pp.runCtx = checkCtx
-	for _, ch := range pp.checks {
-		pp.startLocked(ch)
+	pp.wg.Go(func() {
+		if err := pp.sched.Run(checkCtx); err != nil {
+			pp.log.Error("health checks stopped", "err", err)
+		}
+	})
+	var all []*check
+	for _, b := range pp.cfg.Backends {
+		for _, s := range b.Servers {
+			if ch := pp.checks[serverKey{b.Name, s.Name}]; ch != nil {
+				all = append(all, ch)
+			}
+		}
 	}
+	pp.startLocked(all)
 	for _, ar := range pp.agents {
 		pp.startAgentLocked(ar)
 	}

@@ -27,11 +27,19 @@ const (
 type Checker struct {
 	rise, fall                  int
 	inter, fastInter, downInter time.Duration
-	prober                      *prober // used by Run's goroutine only, after NewChecker
+	prober                      *prober // used by the scheduler's loop, or the probe's goroutine, after NewChecker
 	onChange                    func(up bool, reason string)
-	log                         *slog.Logger
-	wake                        chan struct{} // SetPaused tells Run, capacity 1
-	reported                    bool          // the Up value onChange last heard of; Run's goroutine only
+	log                         *slog.Logger // without the names: logf adds them, as With would cost every Checker a handler
+	backend, server             string
+
+	// owned by the scheduler's loop
+	reported    bool               // the Up value onChange last heard of
+	slot        int32              // index in the scheduler's slots; -1 when not running
+	hidx        int32              // index in the timer heap; -1 when not in it
+	due         int64              // monotime of the next probe, or of the probe's deadline
+	sess        *session           // the probe under way on the loop
+	onGoroutine bool               // a probe runs on a goroutine (TLS, names)
+	cancel      context.CancelFunc // cuts that probe short
 
 	mu        sync.Mutex
 	st        Status
@@ -39,6 +47,7 @@ type Checker struct {
 	newAddr   *addrChange // set by SetAddr, applied by Run before the next probe
 	spread    int         // global spread-checks: ± this % of randomness on every interval
 	localFail bool        // the last probe could not run for a reason of this host (reported once)
+	sched     *Scheduler  // set by Scheduler.Add
 }
 
 type addrChange struct {
@@ -78,7 +87,7 @@ type Status struct {
 // name that does not resolve now (NewChecker looks it up, for at most
 // 1 s). A `disabled` server starts paused.
 //
-// onChange is called from Run's goroutine on every change of Up() with the
+// onChange is called from the scheduler's loop on every change of Up() with the
 // new value and the reason (the probe's Reason, or ReasonMaintenance /
 // ReasonLeftMaintenance); nil ignores changes. log nil discards.
 func NewChecker(b *haproxy.Backend, s *haproxy.Server, onChange func(up bool, reason string), log *slog.Logger) *Checker {
@@ -94,8 +103,11 @@ func NewChecker(b *haproxy.Backend, s *haproxy.Server, onChange func(up bool, re
 		downInter: s.DownInter,
 		prober:    newProber(b, s),
 		onChange:  onChange,
-		log:       log.With("backend", b.Name, "server", s.Name),
-		wake:      make(chan struct{}, 1),
+		log:       log,
+		backend:   b.Name,
+		server:    s.Name,
+		slot:      -1,
+		hidx:      -1,
 	}
 	if c.inter <= 0 {
 		c.inter = DefaultInter
@@ -151,10 +163,12 @@ func (c *Checker) Status() Status {
 // and not UP, or takes it out (false), where it restarts from the initial
 // state (UP, one failure from DOWN) like HAProxy's `init-state up`. It is
 // what the runtime API's `disable server`/`enable server` call; safe from
-// any goroutine. Run reports the resulting change of Up() to onChange.
+// any goroutine. The scheduler reports the resulting change of Up() to
+// onChange.
 func (c *Checker) SetPaused(paused bool) {
 	c.mu.Lock()
-	if c.st.Paused != paused {
+	changed := c.st.Paused != paused
+	if changed {
 		c.st.Paused = paused
 		if paused {
 			c.reason = ReasonMaintenance
@@ -164,12 +178,12 @@ func (c *Checker) SetPaused(paused bool) {
 			c.reason = ReasonLeftMaintenance
 		}
 		c.setUpLocked()
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
 	}
+	sched := c.sched
 	c.mu.Unlock()
+	if changed && sched != nil {
+		sched.post(message{kind: msgWake, c: c})
+	}
 }
 
 // SetEnabled turns probing on or off (`enable|disable health`). While off
@@ -198,56 +212,15 @@ func (c *Checker) setUpLocked() {
 	}
 }
 
-// Run probes the server until ctx is done, then returns nil. The first
-// probe comes after a random part of the interval, which spreads the
-// checks of many servers (HAProxy does the same); the next ones follow
-// State.Interval. Run must be called at most once.
+// Run probes the server until ctx is done, then returns nil, on a
+// Scheduler of its own; the daemon adds all its Checkers to one Scheduler
+// instead. The first probe starts at once; the next ones follow
+// State.Interval. Run must be called at most once, and not for a Checker
+// added to a Scheduler.
 func (c *Checker) Run(ctx context.Context) error {
-	timer := time.NewTimer(c.firstDelay())
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.wake:
-			c.notify()
-			c.mu.Lock()
-			paused, state := c.st.Paused, c.st.State
-			c.mu.Unlock()
-			if !paused {
-				timer.Reset(c.interval(state))
-			}
-		case <-timer.C:
-			c.mu.Lock()
-			paused, disabled, na := c.st.Paused, c.st.Disabled, c.newAddr
-			c.newAddr = nil
-			c.mu.Unlock()
-			if paused {
-				continue // SetPaused(false) restarts the timer
-			}
-			if na != nil {
-				c.prober.retarget(na.host, na.port)
-			}
-			if disabled {
-				timer.Reset(c.interval(c.Status().State))
-				continue
-			}
-			r, addr := c.prober.probe(ctx)
-			if ctx.Err() != nil {
-				return nil // a probe cut short by shutdown says nothing about the server
-			}
-			state := c.apply(r, addr)
-			c.notify()
-			timer.Reset(c.interval(state))
-		}
-	}
-}
-
-func (c *Checker) firstDelay() time.Duration {
-	c.mu.Lock()
-	state := c.st.State
-	c.mu.Unlock()
-	return rand.N(c.interval(state)) + 1
+	s := NewScheduler(c.log)
+	s.Add(c)
+	return s.Run(ctx)
 }
 
 func (c *Checker) interval(s State) time.Duration {
@@ -279,13 +252,13 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	if r.Local {
 		if !c.localFail { // reported when it starts and when it ends
 			c.localFail = true
-			c.log.Warn("check could not run", "reason", r.Reason)
+			c.logf(slog.LevelWarn, "check could not run", "reason", r.Reason)
 		}
 		return c.st.State // this host's shortage, not the server's fault
 	}
 	if c.localFail {
 		c.localFail = false
-		c.log.Info("check runs again")
+		c.logf(slog.LevelInfo, "check runs again")
 	}
 	if r.OK {
 		c.st.Successes++
@@ -308,12 +281,20 @@ func (c *Checker) apply(r Result, addr netip.AddrPort) State {
 	}
 	c.setUpLocked()
 	if !r.OK {
-		c.log.Debug("check failed", "reason", r.Reason)
+		if c.log.Enabled(context.Background(), slog.LevelDebug) {
+			c.logf(slog.LevelDebug, "check failed", "reason", r.Reason)
+		}
 	}
 	return next
 }
 
+// logf logs msg with the backend and server names, then args.
+func (c *Checker) logf(level slog.Level, msg string, args ...any) {
+	c.log.Log(context.Background(), level, msg, append([]any{"backend", c.backend, "server", c.server}, args...)...)
+}
+
 // notify calls onChange when Up() differs from what was last reported.
+// It runs on the scheduler's loop.
 func (c *Checker) notify() {
 	c.mu.Lock()
 	up, reason, paused := c.st.Up, c.reason, c.st.Paused
@@ -329,7 +310,7 @@ func (c *Checker) notify() {
 	if paused {
 		state = "MAINT"
 	}
-	c.log.Info("server is "+state, "state", state, "reason", reason)
+	c.logf(slog.LevelInfo, "server is "+state, "state", state, "reason", reason)
 	if c.onChange != nil {
 		c.onChange(up, reason)
 	}

@@ -14,66 +14,74 @@ import (
 // opens a connection (closing the previous one), a send writes one
 // request, and each expect judges the response to the last send, reading
 // as much of it as the rule needs. The check passes when every rule does.
-func (s *session) httpCheck() Result {
-	var (
-		last  Result // the latest passing expect: its status is the check's detail
-		resp  response
-		fresh bool // resp must be read again (a send happened)
-	)
-	for i, r := range s.p.httpRules {
-		n := i + 1
+//
+// On the event loop it returns done == false when it must wait, and
+// resumes at the same rule on the next call.
+func (s *session) httpCheck() (Result, bool) {
+	for ; s.pc < len(s.p.httpRules); s.pc++ {
+		r := &s.p.httpRules[s.pc]
+		n := s.pc + 1
 		switch {
 		case r.Connect != nil:
 			c := r.Connect
-			if res := s.dial(dialOpts{port: c.Port, addr: c.Addr, tls: c.SSL || s.p.tls, sni: c.SNI, alpn: c.ALPN}); !res.OK {
+			res, wait := s.dial(dialOpts{port: c.Port, addr: c.Addr, tls: c.SSL || s.p.tls, sni: c.SNI, alpn: c.ALPN})
+			if wait {
+				return Result{}, false
+			}
+			if !res.OK {
 				if r.Line != 0 {
 					res.Reason += fmt.Sprintf(" at step %d of http-check (connect)", n)
 				}
-				return res
+				return res, true
 			}
 		case r.Send != nil:
-			if s.conn == nil {
-				return fail(CodeSockErr, "http-check send at step %d without a connection", n)
+			if !s.connected() {
+				return fail(CodeSockErr, "http-check send at step %d without a connection", n), true
 			}
-			if _, err := s.conn.Write(buildRequest(r.Send)); err != nil {
-				if isTimeout(err) {
-					return fail(CodeL7Timeout, "")
-				}
-				return fail(CodeL7Rsp, "send error: %s", errText(err))
+			switch io, err := s.send(s.p.requests[s.pc]); {
+			case io == ioWait:
+				return Result{}, false
+			case io == ioTimeout:
+				return fail(CodeL7Timeout, ""), true
+			case err != nil:
+				return fail(CodeL7Rsp, "send error: %s", errText(err)), true
 			}
-			s.buf, s.eof, s.head, fresh = nil, false, r.Send.Method == "HEAD", true
+			s.buf, s.eof, s.head, s.fresh = nil, false, r.Send.Method == "HEAD", true
 		case r.Expect != nil:
 			e := r.Expect
-			for fresh || !resp.enough(e) {
-				fresh = false
+			for s.fresh || !s.resp.enough(e) {
+				s.fresh = false
 				var err error
-				if resp, err = parseResponse(s.buf, s.eof || s.full(), s.head); err != nil {
-					return fail(CodeL7Rsp, "%v", err)
+				if s.resp, err = parseResponse(s.buf, s.eof || s.full(), s.head); err != nil {
+					return fail(CodeL7Rsp, "%v", err), true
 				}
-				if resp.enough(e) {
+				if s.resp.enough(e) {
 					break
 				}
 				if s.eof || s.full() {
 					if len(s.buf) == 0 {
-						return fail(CodeL7Rsp, "empty response")
+						return fail(CodeL7Rsp, "empty response"), true
 					}
-					return fail(CodeL7Rsp, "incomplete response in %d bytes", len(s.buf))
+					return fail(CodeL7Rsp, "incomplete response in %d bytes", len(s.buf)), true
 				}
-				if res, ok := s.fill(""); !ok {
-					return res
+				switch s.fill() {
+				case ioWait:
+					return Result{}, false
+				case ioTimeout:
+					return fail(CodeL7Timeout, ""), true
 				}
 			}
-			res := judge(e, s.p.re[e], resp)
+			res := judge(e, s.p.re[e], s.resp)
 			if !res.OK {
-				return res
+				return res, true
 			}
-			last = res
+			s.last = res
 		}
 	}
-	if last.Code == "" {
-		return pass(CodeL7OK, "")
+	if s.last.Code == "" {
+		return pass(CodeL7OK, ""), true
 	}
-	return last
+	return s.last, true
 }
 
 // dialOpts says where and how one connection of a check goes; zero fields

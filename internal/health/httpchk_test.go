@@ -134,7 +134,7 @@ func TestHTTPCheckRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			port, _ := appServer(t, tt.tls)
 			b, s := rulesFrom(t, tt.lines, port)
-			if diff := cmp.Diff(tt.want, probeOnce(t, b, s)); diff != "" {
+			if diff := cmp.Diff(tt.want, probeBoth(t, b, s)); diff != "" {
 				t.Errorf("probe (-want +got):\n%s", diff)
 			}
 		})

@@ -35,8 +35,9 @@ type prober struct {
 	check     time.Duration // `timeout check`, 0 = unset
 	resolver  *net.Resolver
 	last      netip.Addr // last address the host resolved to
-	rbuf      []byte     // response buffer, maxResponse bytes, reused by every probe
+	requests  [][]byte   // per HTTP rule: the request of a send rule, built once
 	setupErr  string     // why this server cannot be checked at all, "" if it can
+	onLoop    bool       // the check can run on the event loop: no TLS, IP literals only
 	ownAddr   bool       // the server line has `addr`: the check host is not the server's
 	ownPort   bool       // the server line has `port`
 }
@@ -44,14 +45,14 @@ type prober struct {
 // step is a tcp-check rule with its regular expression compiled.
 type step struct {
 	haproxy.TCPCheckStep
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	data []byte // Data, for send and for plain expect
 }
 
 func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 	p := &prober{
 		kind:      b.Check.Kind,
 		httpRules: b.Check.HTTP.Sequence(),
-		re:        map[*haproxy.HTTPExpect]*regexp.Regexp{},
 		host:      s.Host,
 		port:      s.Port,
 		tls:       s.CheckSSL,
@@ -73,7 +74,7 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 		p.setupErr = "server has no port and no check `port`: the check cannot run"
 	}
 	for i, st := range b.Check.Steps {
-		ps := step{TCPCheckStep: st}
+		ps := step{TCPCheckStep: st, data: []byte(st.Data)}
 		if st.Action == "expect" && st.Regex {
 			re, err := regexp.Compile(st.Data)
 			if err != nil {
@@ -83,16 +84,48 @@ func newProber(b *haproxy.Backend, s *haproxy.Server) *prober {
 		}
 		p.steps = append(p.steps, ps)
 	}
+	p.requests = make([][]byte, len(p.httpRules))
 	for i, r := range p.httpRules {
+		if r.Send != nil {
+			p.requests[i] = buildRequest(r.Send)
+		}
 		if e := r.Expect; e != nil && (e.Match == haproxy.ExpectRStatus || e.Match == haproxy.ExpectRString) {
 			re, err := regexp.Compile(e.Pattern)
 			if err != nil {
 				p.setupErr = fmt.Sprintf("http-check rule %d: invalid regex %q: %v", i+1, e.Pattern, err)
 			}
+			if p.re == nil {
+				p.re = map[*haproxy.HTTPExpect]*regexp.Regexp{}
+			}
 			p.re[e] = re
 		}
 	}
+	p.onLoop = p.loopable()
 	return p
+}
+
+// loopable reports whether every connection of the check can be made by
+// the event loop: plain TCP to IP literals. TLS and host names (which need
+// the resolver) take a goroutine per probe instead.
+func (p *prober) loopable() bool {
+	literal := func(h string) bool {
+		a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+		return err == nil && a.Zone() == ""
+	}
+	if p.tls || !literal(p.host) {
+		return false
+	}
+	for _, st := range p.steps {
+		if st.Action == "connect" && (st.SSL || st.Addr != "" && !literal(st.Addr)) {
+			return false
+		}
+	}
+	for _, r := range p.httpRules {
+		if c := r.Connect; c != nil && (c.SSL || c.Addr != "" && !literal(c.Addr)) {
+			return false
+		}
+	}
+	return true
 }
 
 // needsServerPort reports whether a check connects to the server's check
@@ -134,11 +167,17 @@ func (p *prober) timeouts() (connect, read time.Duration) {
 	return connect, p.check
 }
 
-// probe runs one check and returns its result and the address it probed.
+// probe runs one check with blocking I/O, on the calling goroutine, and
+// returns its result and the address it probed. The scheduler uses it for
+// the checks its loop cannot run (TLS, host names).
 func (p *prober) probe(ctx context.Context) (Result, netip.AddrPort) {
-	s := &session{p: p, ctx: ctx, start: time.Now()}
-	defer s.close()
-	r := s.run()
+	s := p.newSession(nil)
+	s.ctx = ctx
+	defer s.end()
+	r, done := s.advance()
+	if !done { // cannot happen: blocking steps never wait
+		r = fail(CodeSockErr, "check did not complete")
+	}
 	r.Duration = time.Since(s.start)
 	return r, s.addr
 }
@@ -156,6 +195,7 @@ func (p *prober) retarget(host string, port int) {
 	if port != 0 && !p.ownPort {
 		p.port = port
 	}
+	p.onLoop = p.loopable()
 }
 
 func (p *prober) resolve(ctx context.Context) (netip.Addr, error) {
@@ -192,135 +232,6 @@ func (p *prober) resolveHost(ctx context.Context, host string, keep bool) (netip
 	}
 	return a, nil
 }
-
-// session is one probe: at most one open connection, the tcp-check input
-// buffer, and the deadlines.
-type session struct {
-	p     *prober
-	ctx   context.Context
-	start time.Time
-	addr  netip.AddrPort
-	conn  net.Conn
-	stop  func() bool // detaches the ctx watcher from conn
-	buf   []byte      // tcp-check input kept across consecutive expects
-	eof   bool
-	head  bool // the last HTTP request was a HEAD: its answer has no body
-}
-
-func (s *session) run() Result {
-	if s.p.setupErr != "" {
-		return fail(CodeSockErr, "%s", s.p.setupErr)
-	}
-	switch s.p.kind {
-	case haproxy.CheckSeq:
-		return s.tcpCheck()
-	case haproxy.CheckHTTP:
-		return s.httpCheck()
-	default:
-		return s.dial(dialOpts{tls: s.p.tls})
-	}
-}
-
-// dial connects to the check address (o.addr and o.port override the
-// check address and port when set) and, with o.tls, completes a TLS
-// handshake, offering o.sni and o.alpn. Any previous connection of the
-// session is closed first. The result is L4OK or L6OK on success.
-func (s *session) dial(o dialOpts) Result {
-	s.close()
-	connectTimeout, readTimeout := s.p.timeouts()
-	deadline := s.start.Add(connectTimeout)
-	if readTimeout > 0 {
-		deadline = time.Now().Add(connectTimeout)
-	}
-	ctx, cancel := context.WithDeadline(s.ctx, deadline)
-	defer cancel()
-
-	host, keep := s.p.host, true
-	if o.addr != "" {
-		host, keep = o.addr, false
-	}
-	ip, err := s.p.resolveHost(ctx, host, keep)
-	if err != nil {
-		if ctx.Err() != nil && s.ctx.Err() == nil {
-			return fail(CodeL4Timeout, "resolving %q", host)
-		}
-		return fail(CodeSockErr, "%v", err)
-	}
-	port := o.port
-	if port == 0 {
-		port = s.p.port
-	}
-	s.addr = netip.AddrPortFrom(ip, uint16(port))
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.addr.String())
-	if err != nil {
-		if isTimeout(err) || ctx.Err() != nil {
-			return fail(CodeL4Timeout, "")
-		}
-		if localShortage(err) {
-			return Result{Code: CodeSockErr, Local: true, Reason: CodeSockErr.String() + ": " + errText(err) + " (on this host: the server is not judged)"}
-		}
-		return fail(CodeL4Con, "%s", errText(err))
-	}
-	s.conn = conn
-	s.stop = context.AfterFunc(s.ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	ioDeadline := deadline
-	if readTimeout > 0 {
-		ioDeadline = time.Now().Add(readTimeout)
-	}
-	conn.SetDeadline(ioDeadline)
-	s.buf, s.eof = s.buf[:0], false
-	if !o.tls {
-		return pass(CodeL4OK, "")
-	}
-	tc := tls.Client(conn, &tls.Config{
-		InsecureSkipVerify: true, // halo never verifies check certificates
-		ServerName:         o.sni,
-		NextProtos:         http1Protos(o.alpn),
-	})
-	s.conn = tc
-	if err := tc.HandshakeContext(s.ctx); err != nil {
-		if isTimeout(err) {
-			return fail(CodeL6Timeout, "")
-		}
-		return fail(CodeL6Rsp, "SSL handshake failure: %s", errText(err))
-	}
-	return pass(CodeL6OK, "")
-}
-
-func (s *session) close() {
-	if s.stop != nil {
-		s.stop()
-		s.stop = nil
-	}
-	if s.conn != nil {
-		s.conn.Close()
-		s.conn = nil
-	}
-}
-
-// fill reads more of the response into s.buf, up to maxResponse. It
-// returns a failed Result on timeout; EOF and read errors set s.eof.
-func (s *session) fill(what string) (Result, bool) {
-	if s.p.rbuf == nil {
-		s.p.rbuf = make([]byte, maxResponse)
-	}
-	if s.buf == nil {
-		s.buf = s.p.rbuf[:0]
-	}
-	n, err := s.conn.Read(s.buf[len(s.buf):cap(s.buf)])
-	s.buf = s.buf[:len(s.buf)+n]
-	if err != nil {
-		if isTimeout(err) && s.ctx.Err() == nil {
-			return fail(CodeL7Timeout, "%s", what), false
-		}
-		s.eof = true
-	}
-	return Result{}, true
-}
-
-// full reports whether the response buffer cannot take more.
-func (s *session) full() bool { return s.buf != nil && len(s.buf) == cap(s.buf) }
 
 // http1Protos is an ALPN list without h2: halo's checks speak HTTP/1.x.
 func http1Protos(alpn string) []string {

@@ -27,6 +27,38 @@ func probeOnce(t *testing.T, b *haproxy.Backend, s *haproxy.Server) outcome {
 	return outcome{r.OK, r.Code, r.Reason}
 }
 
+// probeBoth is probeOnce, and when the check can run on the scheduler's
+// event loop, the same check run there: the two must agree.
+func probeBoth(t *testing.T, b *haproxy.Backend, s *haproxy.Server) outcome {
+	t.Helper()
+	want := probeOnce(t, b, s)
+	if !newProber(b, s).onLoop {
+		return want
+	}
+	if got := loopProbe(t, b, s); got != want {
+		t.Errorf("on the event loop: %+v; blocking: %+v", got, want)
+	}
+	return want
+}
+
+// loopProbe runs the check of s on a Scheduler until its first result.
+func loopProbe(t *testing.T, b *haproxy.Backend, s *haproxy.Server) outcome {
+	t.Helper()
+	c := NewChecker(b, s, nil, nil)
+	sched := NewScheduler(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(ctx) }()
+	sched.Add(c)
+	waitFor(t, "a probe on the event loop", func() bool { return c.Status().Checks >= 1 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Scheduler.Run: %v", err)
+	}
+	r := c.Status().Last
+	return outcome{r.OK, r.Code, r.Reason}
+}
+
 func TestConnectProbe(t *testing.T) {
 	tests := []struct {
 		name string
@@ -46,7 +78,7 @@ func TestConnectProbe(t *testing.T) {
 			if expectsTimeout(tt.want.Code) {
 				s.Inter = shortTimeout
 			}
-			if diff := cmp.Diff(tt.want, probeOnce(t, b, s)); diff != "" {
+			if diff := cmp.Diff(tt.want, probeBoth(t, b, s)); diff != "" {
 				t.Errorf("probe (-want +got):\n%s", diff)
 			}
 		})
@@ -131,7 +163,7 @@ func TestTCPCheckProbe(t *testing.T) {
 				s.Inter = shortTimeout
 			}
 			b.Check.Steps = tt.steps
-			if diff := cmp.Diff(tt.want, probeOnce(t, b, s)); diff != "" {
+			if diff := cmp.Diff(tt.want, probeBoth(t, b, s)); diff != "" {
 				t.Errorf("probe (-want +got):\n%s", diff)
 			}
 		})
@@ -146,7 +178,7 @@ func TestTCPCheckConnectPort(t *testing.T) {
 		{Action: "expect", Data: "SSH-2.0"},
 	}
 	want := outcome{true, CodeL7OK, "Layer7 check passed: (tcp-check)"}
-	if diff := cmp.Diff(want, probeOnce(t, b, s)); diff != "" {
+	if diff := cmp.Diff(want, probeBoth(t, b, s)); diff != "" {
 		t.Errorf("probe (-want +got):\n%s", diff)
 	}
 }
@@ -207,7 +239,7 @@ func TestHTTPCheckProbe(t *testing.T) {
 			if tt.expect != 0 {
 				b.Check.HTTP.Rules = expectRules(&haproxy.HTTPExpect{Match: haproxy.ExpectStatus, Codes: []haproxy.CodeRange{{Lo: tt.expect, Hi: tt.expect}}})
 			}
-			if diff := cmp.Diff(tt.want, probeOnce(t, b, s)); diff != "" {
+			if diff := cmp.Diff(tt.want, probeBoth(t, b, s)); diff != "" {
 				t.Errorf("probe (-want +got):\n%s", diff)
 			}
 		})
@@ -319,11 +351,11 @@ func TestTimeoutCheckExtendsTheRead(t *testing.T) {
 	})
 	b, s := newBackend(haproxy.CheckHTTP, slow.port)
 	s.Inter = shortTimeout
-	if r := probeOnce(t, b, s); r.Code != CodeL7Timeout {
+	if r := probeBoth(t, b, s); r.Code != CodeL7Timeout {
 		t.Errorf("without timeout check: %+v, want a Layer7 timeout", r)
 	}
 	b.Timeouts.Check = 300 * time.Millisecond
-	if r := probeOnce(t, b, s); !r.OK {
+	if r := probeBoth(t, b, s); !r.OK {
 		t.Errorf("with timeout check: %+v, want a pass", r)
 	}
 }

@@ -60,15 +60,18 @@ func parseResponse(buf []byte, ended bool, head bool) (response, error) {
 		return r, nil
 	}
 	length, chunked := -1, false
-	for _, h := range bytes.Split(headers, []byte("\n")) {
-		name, val, _ := strings.Cut(strings.TrimRight(string(h), "\r"), ":")
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "content-length":
-			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n >= 0 {
+	for rest := headers; len(rest) > 0; {
+		var h []byte
+		h, rest, _ = bytes.Cut(rest, []byte("\n"))
+		name, val, _ := bytes.Cut(bytes.TrimRight(h, "\r"), []byte(":"))
+		name = bytes.TrimSpace(name)
+		switch {
+		case bytes.EqualFold(name, []byte("content-length")):
+			if n, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && n >= 0 {
 				length = n
 			}
-		case "transfer-encoding":
-			chunked = strings.Contains(strings.ToLower(val), "chunked")
+		case bytes.EqualFold(name, []byte("transfer-encoding")):
+			chunked = bytes.Contains(bytes.ToLower(val), []byte("chunked"))
 		}
 	}
 	switch {

@@ -12,52 +12,73 @@ import (
 // the 16 KiB buffer is full or the check times out; consecutive expect
 // rules look at the same received data, and a send or connect rule starts
 // a fresh buffer.
-func (s *session) tcpCheck() Result {
+//
+// On the event loop it returns done == false when it must wait, and
+// resumes at the same rule on the next call.
+func (s *session) tcpCheck() (r Result, done bool) {
 	steps := s.p.steps
-	var r Result
-	if len(steps) == 0 || steps[0].Action != "connect" {
-		if r = s.dial(dialOpts{tls: s.p.tls}); !r.OK {
-			return r
+	if s.pc < 0 { // no leading connect rule: connect to the check port first
+		r, wait := s.dial(dialOpts{tls: s.p.tls})
+		if wait {
+			return Result{}, false
 		}
+		if !r.OK {
+			return r, true
+		}
+		s.last, s.pc = r, 0
 	}
-	layer7 := false
-	for i, st := range steps {
-		n := i + 1
+	for ; s.pc < len(steps); s.pc++ {
+		st := &steps[s.pc]
+		n := s.pc + 1
 		switch st.Action {
 		case "connect":
 			// `connect ssl` asks for TLS; so does `check-ssl` on the server.
-			if r = s.dial(dialOpts{port: st.Port, addr: st.Addr, tls: st.SSL || s.p.tls, sni: st.SNI, alpn: st.ALPN}); !r.OK {
-				r.Reason += fmt.Sprintf(" at step %d of tcp-check (connect)", n)
-				return r
+			r, wait := s.dial(dialOpts{port: st.Port, addr: st.Addr, tls: st.SSL || s.p.tls, sni: st.SNI, alpn: st.ALPN})
+			if wait {
+				return Result{}, false
 			}
+			if !r.OK {
+				r.Reason += fmt.Sprintf(" at step %d of tcp-check (connect)", n)
+				return r, true
+			}
+			s.last = r
 		case "send":
-			layer7 = true
-			s.buf, s.eof = nil, false
-			if _, err := s.conn.Write([]byte(st.Data)); err != nil {
-				if isTimeout(err) {
-					return fail(CodeL7Timeout, "at step %d of tcp-check (send)", n)
-				}
-				return fail(CodeL7Rsp, "TCPCHK send error at step %d: %s", n, errText(err))
+			s.layer7 = true
+			if !s.sending {
+				s.buf, s.eof = nil, false
+			}
+			switch io, err := s.send(st.data); {
+			case io == ioWait:
+				return Result{}, false
+			case io == ioTimeout:
+				return fail(CodeL7Timeout, "at step %d of tcp-check (send)", n), true
+			case err != nil:
+				return fail(CodeL7Rsp, "TCPCHK send error at step %d: %s", n, errText(err)), true
 			}
 		case "expect":
-			layer7 = true
-			if r = s.expect(st, n); !r.OK {
-				return r
+			s.layer7 = true
+			r, io := s.expect(st, n)
+			if io == ioWait {
+				return Result{}, false
+			}
+			if !r.OK {
+				return r, true
 			}
 		default:
-			return fail(CodeSockErr, "unknown tcp-check action %q at step %d", st.Action, n)
+			return fail(CodeSockErr, "unknown tcp-check action %q at step %d", st.Action, n), true
 		}
 	}
-	if layer7 {
-		return pass(CodeL7OK, "(tcp-check)")
+	if s.layer7 {
+		return pass(CodeL7OK, "(tcp-check)"), true
 	}
-	return r
+	return s.last, true
 }
 
 // expect applies one expect rule to the received data, reading more as
 // needed. A negated rule fails as soon as its pattern shows up and passes
-// once the server has closed or the buffer is full without it.
-func (s *session) expect(st step, n int) Result {
+// once the server has closed or the buffer is full without it. ioWait
+// says it must be called again when more can be read.
+func (s *session) expect(st *step, n int) (Result, ioState) {
 	kind := "content"
 	if st.re != nil {
 		kind = "content (regex)"
@@ -67,24 +88,27 @@ func (s *session) expect(st step, n int) Result {
 		if st.re != nil {
 			matched = st.re.Match(s.buf)
 		} else {
-			matched = bytes.Contains(s.buf, []byte(st.Data))
+			matched = bytes.Contains(s.buf, st.data)
 		}
 		switch {
 		case matched && !st.Negate:
-			return pass(CodeL7OK, "")
+			return pass(CodeL7OK, ""), ioDone
 		case matched && st.Negate:
-			return fail(CodeL7Rsp, "TCPCHK matched unwanted %s '%s' at step %d", kind, st.Data, n)
+			return fail(CodeL7Rsp, "TCPCHK matched unwanted %s '%s' at step %d", kind, st.Data, n), ioDone
 		case s.eof || s.full():
 			if st.Negate {
-				return pass(CodeL7OK, "")
+				return pass(CodeL7OK, ""), ioDone
 			}
 			if len(s.buf) == 0 {
-				return fail(CodeL7Rsp, "TCPCHK got an empty response at step %d", n)
+				return fail(CodeL7Rsp, "TCPCHK got an empty response at step %d", n), ioDone
 			}
-			return fail(CodeL7Rsp, "TCPCHK did not match %s '%s' at step %d", kind, st.Data, n)
+			return fail(CodeL7Rsp, "TCPCHK did not match %s '%s' at step %d", kind, st.Data, n), ioDone
 		}
-		if r, ok := s.fill(fmt.Sprintf("at step %d of tcp-check (expect %s '%s')", n, kind, st.Data)); !ok {
-			return r
+		switch s.fill() {
+		case ioWait:
+			return Result{}, ioWait
+		case ioTimeout:
+			return fail(CodeL7Timeout, "at step %d of tcp-check (expect %s '%s')", n, kind, st.Data), ioDone
 		}
 	}
 }

@@ -104,6 +104,29 @@ func (p *Proxy) Snapshot() Snapshot {
 	return s
 }
 
+// SessionsTotal is the sum of every frontend's Stot: what Snapshot would
+// add up, without building one (the daemon samples it every second).
+func (p *Proxy) SessionsTotal() int64 {
+	var n int64
+	for _, fe := range p.current().frontends {
+		n += fe.stats.total.Load()
+	}
+	return n
+}
+
+// BackendUsable reports whether the backend has a server to send
+// connections to (Snapshot's Status "UP"), without building a snapshot;
+// ok is false when there is no such backend.
+func (p *Proxy) BackendUsable(name string) (up, ok bool) {
+	b := p.current().beByName[name]
+	if b == nil {
+		return false, false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.setSrv) > 0, true
+}
+
 // boundAddrs returns the addresses each frontend listens on now.
 func (p *Proxy) boundAddrs() map[string][]string {
 	p.mu.Lock()
