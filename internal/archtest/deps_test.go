@@ -22,24 +22,26 @@ var rules = []struct {
 	{pkg: "internal/balance"},
 	{pkg: "internal/config/haproxy", allowed: []string{"internal/config/diag"}},
 	{pkg: "internal/config/keepalived", allowed: []string{"internal/config/diag"}},
-	{pkg: "internal/health", allowed: []string{"internal/config/haproxy", "internal/config/diag"}},
-	{pkg: "internal/proxy", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance"}},
+	{pkg: "internal/health", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/rawsock"}},
+	{pkg: "internal/proxy", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/rawsock"}},
+	// rawsock is system calls only.
+	{pkg: "internal/rawsock", allowed: []string{}},
 	// stats renders stats.Snapshot; the daemon builds it from the live parts.
 	{pkg: "internal/stats", allowed: []string{"internal/config/haproxy", "internal/config/diag"}},
 	{pkg: "internal/vip"},
 	{pkg: "internal/track", allowed: []string{"internal/config/keepalived", "internal/config/diag"}},
 	// vrrpd wires VRRP to addresses and trackers; it never reaches the
 	// daemon, the control socket or the proxy's runtime.
-	{pkg: "internal/vrrpd", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/track", "internal/vip", "internal/vrouter", "internal/vrrp"}},
+	{pkg: "internal/vrrpd", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/track", "internal/vip", "internal/vrouter", "internal/vrrp", "internal/rawsock"}},
 	// priv decides accounts from both configurations and runs scripts; it
 	// knows nothing of the parts that serve.
 	{pkg: "internal/priv", allowed: []string{"internal/config/haproxy", "internal/config/keepalived", "internal/config/diag", "internal/track"}},
 	// The BGP speaker announces what the daemon tells it; it knows no VRRP.
 	{pkg: "internal/bgp", allowed: []string{"internal/config/keepalived", "internal/config/haproxy", "internal/config/diag", "internal/stats"}},
 	// The control socket speaks to a Node interface, never to the daemon.
-	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats"}},
+	{pkg: "internal/ctl", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/stats", "internal/rawsock"}},
 	// logs only formats and sends: it reads the proxy's connection records.
-	{pkg: "internal/logs", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy"}},
+	{pkg: "internal/logs", allowed: []string{"internal/config/haproxy", "internal/config/diag", "internal/balance", "internal/proxy", "internal/rawsock"}},
 }
 
 func TestDependencyDirection(t *testing.T) {

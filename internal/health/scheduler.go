@@ -2,12 +2,15 @@ package health
 
 import (
 	"context"
+
 	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 // Scheduler runs the checks of many Checkers on one event loop: one
@@ -189,7 +192,7 @@ func (s *Scheduler) askLater() {
 // waiting.
 func (s *Scheduler) pollEvents() error {
 	for {
-		n, err := sysEpollPoll(s.epfd, s.events[:])
+		n, err := rawsock.EpollPoll(s.epfd, s.events[:])
 		if err == unix.EINTR {
 			continue
 		}
@@ -408,7 +411,7 @@ func (s *Scheduler) watch(sess *session) error {
 		Fd:     sess.owner.slot,
 		Pad:    int32(sess.gen),
 	}
-	return sysEpollCtl(s.epfd, unix.EPOLL_CTL_ADD, sess.fd, &ev)
+	return rawsock.EpollCtl(s.epfd, unix.EPOLL_CTL_ADD, sess.fd, &ev)
 }
 
 func (s *Scheduler) dispatch(ev *unix.EpollEvent) {

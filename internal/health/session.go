@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"crypto/tls"
+
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/halo-lb/halo/internal/config/haproxy"
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 // session is one probe: at most one open connection, the input buffer,
@@ -142,7 +144,7 @@ func (s *session) dial(o dialOpts) (r Result, wait bool) {
 		port = s.p.port
 	}
 	s.addr = netip.AddrPortFrom(ip, uint16(port))
-	fd, err := sysDial(s.addr)
+	fd, err := rawsock.Dial(s.addr, false)
 	if err != nil {
 		return s.connectFailed(err), false
 	}
@@ -274,7 +276,7 @@ func (s *session) send(data []byte) (ioState, error) {
 		s.sending, s.out = true, data
 	}
 	for len(s.out) > 0 {
-		n, err := sysWrite(s.fd, s.out)
+		n, err := rawsock.Write(s.fd, s.out)
 		switch err {
 		case nil:
 			s.out = s.out[n:]
@@ -316,7 +318,7 @@ func (s *session) fill() ioState {
 		return ioDone
 	}
 	for {
-		n, err := sysRead(s.fd, room)
+		n, err := rawsock.Read(s.fd, room)
 		switch {
 		case err == nil:
 			s.buf = s.buf[:len(s.buf)+n]

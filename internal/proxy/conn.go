@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 type connState uint8
@@ -130,7 +132,7 @@ func (c *conn) connect() {
 	if port == 0 {
 		port = int(c.localAddr().Port())
 	}
-	fd, err := sysDial(netip.AddrPortFrom(*ap, uint16(port)))
+	fd, err := rawsock.Dial(netip.AddrPortFrom(*ap, uint16(port)), true)
 	if err != nil {
 		c.connectFailed()
 		return

@@ -2,11 +2,14 @@ package proxy
 
 import (
 	"errors"
+
 	"os"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 // A reactor never blocks its thread in epoll_wait(2). A goroutine blocked
@@ -40,7 +43,7 @@ func (r *reactor) initPoller() error {
 	r.poller.raw = raw
 	r.poller.deadline = -1
 	r.poller.pollNow = func(uintptr) bool {
-		r.poller.n, r.poller.err = sysEpollPoll(r.epfd, r.events[:])
+		r.poller.n, r.poller.err = rawsock.EpollPoll(r.epfd, r.events[:])
 		return r.poller.n > 0 || (r.poller.err != nil && r.poller.err != unix.EINTR)
 	}
 	return nil

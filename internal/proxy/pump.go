@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 const (
@@ -135,7 +137,7 @@ func (c *conn) flush(i int) error {
 	case f.eof:
 		n, err = sysSendMore(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	default:
-		n, err = sysWrite(c.fd[1-i], f.buf[f.off:f.off+f.n])
+		n, err = rawsock.Write(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	}
 	if n > 0 && f.eof {
 		f.more = true
@@ -174,7 +176,7 @@ func (f *flow) read(r *reactor, src int) (int, error) {
 		f.buf = r.bufs.get()
 	}
 	f.off = 0
-	n, err := sysRead(src, f.buf[:])
+	n, err := rawsock.Read(src, f.buf[:])
 	if n == bufSize {
 		f.splice = r.p.splice
 	} else if n > 0 {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/halo-lb/halo/internal/rawsock"
 )
 
 // epoch anchors the reactors' monotonic clock.
@@ -145,7 +147,7 @@ func (r *reactor) run() {
 			ev := &r.events[i]
 			if ev.Fd < 0 {
 				if ev.Fd == -1 {
-					sysRead(r.evfd, drain[:])
+					rawsock.Read(r.evfd, drain[:])
 					r.takeInbox()
 				} else {
 					r.acceptFrom((*g.lns.Load())[-2-ev.Fd]) // see listenEvent
@@ -258,7 +260,7 @@ func (r *reactor) watch(c *conn, side int, fd int) error {
 		Fd:     c.slot,
 		Pad:    int32(*g<<1) | int32(side),
 	}
-	return sysEpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &r.ev)
+	return rawsock.EpollCtl(r.epfd, unix.EPOLL_CTL_ADD, fd, &r.ev)
 }
 
 func (r *reactor) markReady(c *conn) {

@@ -23,22 +23,6 @@ func errnoErr(e unix.Errno) error {
 	return e
 }
 
-func sysRead(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-func sysWrite(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
 // sysSendMore is write(2) with MSG_MORE: the kernel keeps a partial segment
 // for what follows at once (the FIN of a shutdown(2) or close(2)), so that
 // a short answer and its end leave in one segment.
@@ -78,56 +62,6 @@ func sysClose(fd int) error {
 func sysShutdown(fd, how int) error {
 	_, _, e := unix.RawSyscall(unix.SYS_SHUTDOWN, uintptr(fd), uintptr(how), 0)
 	return errnoErr(e)
-}
-
-func sysEpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
-	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
-	return errnoErr(e)
-}
-
-// sysEpollPoll is epoll_wait(2) with a zero timeout (epoll_pwait with no
-// signal mask, which every architecture has).
-func sysEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(unsafe.SliceData(events))), uintptr(len(events)), 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// sysDial creates a non-blocking TCP socket with TCP_NODELAY and starts
-// connecting it to ap; EINPROGRESS is not an error.
-func sysDial(ap netip.AddrPort) (int, error) {
-	var rsa unix.RawSockaddrAny
-	var size uintptr
-	family := unix.AF_INET
-	port := [2]byte{byte(ap.Port() >> 8), byte(ap.Port())}
-	if a := ap.Addr(); a.Is4() {
-		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa))
-		sa.Family = unix.AF_INET
-		*(*[2]byte)(unsafe.Pointer(&sa.Port)) = port
-		sa.Addr = a.As4()
-		size = unix.SizeofSockaddrInet4
-	} else {
-		family = unix.AF_INET6
-		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa))
-		sa.Family = unix.AF_INET6
-		*(*[2]byte)(unsafe.Pointer(&sa.Port)) = port
-		sa.Addr = a.As16()
-		size = unix.SizeofSockaddrInet6
-	}
-	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if e != 0 {
-		return -1, e
-	}
-	one := int32(1)
-	unix.RawSyscall6(unix.SYS_SETSOCKOPT, fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
-	_, _, e = unix.RawSyscall(unix.SYS_CONNECT, fd, uintptr(unsafe.Pointer(&rsa)), size)
-	if e != 0 && e != unix.EINPROGRESS {
-		sysClose(int(fd))
-		return -1, e
-	}
-	return int(fd), nil
 }
 
 // accept4 accepts a connection from the listening socket lfd, non-blocking
