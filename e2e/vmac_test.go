@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -39,6 +40,14 @@ func TestVMACKeepsTheClientsARPEntryAcrossAFailover(t *testing.T) {
 	at := time.Now()
 	lb1.Signal(syscall.SIGTERM)
 	if !lb1.Wait(5 * time.Second) {
+		// What held it: a draining connection, and whether the new
+		// master passed its packets on (the nft counters, the neighbours).
+		for _, h := range []*drillHost{s.LB1, s.LB2, s.Client} {
+			for _, c := range [][]string{{"ss", "-tnai", "state", "established", "state", "fin-wait-1", "state", "close-wait", "state", "last-ack"}, {"nft", "list", "ruleset"}, {"ip", "neigh"}} {
+				out, _ := h.Command(context.Background(), c[0], c[1:]...).CombinedOutput()
+				t.Logf("%s %v:\n%s", h.Name, c, out)
+			}
+		}
 		t.Fatal("halo on lb1 did not exit within 5 s of SIGTERM")
 	}
 	waitVMACHolder(t, s, vmacName, vip, s.LB2, 5*time.Second)

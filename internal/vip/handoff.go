@@ -96,11 +96,12 @@ func (h *Handoff) Unhide(key, iface string, vips []netip.Addr) error {
 	return err
 }
 
-// Forward passes the packets of TCP flows to vips that this node did not
-// accept on to the old master at to, on iface. An invalid to only tracks:
+// Forward passes the packets of TCP flows to vips that arrive on iface and
+// that this node did not accept on to the old master at to, sent out of
+// out (the link to reaches: dup needs a route to it through that device). An invalid to only tracks:
 // every flow accepted from now on is known, and a later Forward with the
 // old master's address (one transaction, no gap) starts passing the rest.
-func (h *Handoff) Forward(key, iface string, vips []netip.Addr, to netip.Addr) error {
+func (h *Handoff) Forward(key, iface, out string, vips []netip.Addr, to netip.Addr) error {
 	v4 := ipv4Only(vips)
 	if len(v4) == 0 || to.IsValid() && !to.Is4() {
 		return nil
@@ -108,7 +109,7 @@ func (h *Handoff) Forward(key, iface string, vips []netip.Addr, to netip.Addr) e
 	dup := ""
 	if to.IsValid() {
 		dup = fmt.Sprintf("add rule ip %s pre iifname %q ip daddr { %s } ip saddr . tcp sport . ip daddr . tcp dport @theirs counter dup to %s device %q drop\n",
-			tableName("fwd", key), iface, nftSet(v4), to, iface)
+			tableName("fwd", key), iface, nftSet(v4), to, out)
 	}
 	// Priority -150: after conntrack (-200) has looked the packet up.
 	// Conntrack only tells the first packet of a flow that began elsewhere

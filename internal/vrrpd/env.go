@@ -66,7 +66,9 @@ type Announcer interface {
 type Handoff interface {
 	Hide(key, iface string, vips []netip.Addr) error
 	Unhide(key, iface string, vips []netip.Addr) error
-	Forward(key, iface string, vips []netip.Addr, to netip.Addr) error
+	// Forward: flows arriving on iface are passed to the old master at
+	// to through out, the link the peer speaks VRRP on.
+	Forward(key, iface, out string, vips []netip.Addr, to netip.Addr) error
 	StopForward(key string) error
 }
 

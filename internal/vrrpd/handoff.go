@@ -89,7 +89,10 @@ func (in *instance) forwardTo(peer netip.Addr) {
 	var keys []string
 	for dev, addrs := range byDev(vipAddresses(ic)) {
 		k := in.handoffKey(dev)
-		if err := in.r.env.Handoff.Forward(k, dev, addrs, peer); err != nil {
+		// The copies leave by the advert interface, not dev: a use_vmac
+		// macvlan has no route to the peer, and the kernel would then
+		// resolve the VIP itself as the next hop and lose them.
+		if err := in.r.env.Handoff.Forward(k, dev, ic.Interface, addrs, peer); err != nil {
 			in.handoffError("forwarding the old master's flows", err)
 			continue
 		}

@@ -167,8 +167,8 @@ func (f *Fake) Unhide(key, iface string, vips []netip.Addr) error {
 }
 
 // Forward records that key's unknown flows go to to.
-func (f *Fake) Forward(key, iface string, vips []netip.Addr, to netip.Addr) error {
-	return f.setHandoff("forward", key, fmt.Sprintf("%s %v to %s", iface, vips, to), true)
+func (f *Fake) Forward(key, iface, out string, vips []netip.Addr, to netip.Addr) error {
+	return f.setHandoff("forward", key, fmt.Sprintf("%s %v to %s via %s", iface, vips, to, out), true)
 }
 
 // StopForward records the end of Forward.
