@@ -119,12 +119,20 @@ stop() {
 	wait "$1" 2>/dev/null || true
 }
 
+# evict FILE: drop FILE's pages from the page cache (posix_fadvise DONTNEED).
+evict() { sync "$1"; dd if="$1" iflag=nocache count=0 status=none 2>/dev/null || true; }
+
 # start DAEMON BASE B KIND -> sets PID (the process to measure) and UP_MS.
 # haproxy runs as one process (-db, no master), as bench/ops.sh runs it: its
 # RSS is then the whole daemon's, like halo's.
 start() {
 	local d=$1 base=$2 n=$3 kind=$4
 	config "$base" "$n" "$kind" >"$OUT/$d.cfg"
+	# Each binary starts cold, as after a boot or an install: its pages
+	# are dropped from the page cache first. A file the linker has just
+	# written sits in the cache in large folios that the first faults map
+	# whole, which put 8-10 MB more of a freshly built halo in its RSS.
+	if [ "$d" = halo ]; then evict "$OUT/halo"; else evict "$(command -v haproxy)"; fi
 	T0=$(now_ns)
 	if [ "$d" = halo ]; then
 		"$OUT/halo" run -f "$OUT/$d.cfg" --socket "$OUT/halo.sock" 2>"$OUT/halo.log" & MASTER=$!

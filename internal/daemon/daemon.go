@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/halo-lb/halo/internal/bootpages"
 	"github.com/halo-lb/halo/internal/ctl"
 	"github.com/halo-lb/halo/internal/logs"
 	"log/slog"
@@ -240,6 +241,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// pages back now, once, rather than keep them resident until the
 	// steady state, which allocates little, grows back into them.
 	debug.FreeOSMemory()
+	// Likewise the binary's pages that only starting needed (see bootpages).
+	if n, err := bootpages.Release(); err != nil {
+		d.log.Debug("startup pages not released", "err", err)
+	} else {
+		d.log.Debug("startup pages released", "mapped_mb", n>>20)
+	}
 	err := sup.Wait()
 	if d.ha != nil {
 		if serr := d.saveServerState(); serr != nil {
