@@ -10,13 +10,16 @@
 #   - bulk throughput:       iperf3 -t $DUR through each path
 #   - new connections/s:     wrk -H 'Connection: close' against bench/cmd/httpd
 #   - p50/p99 latency:       wrk --latency -c 50 (keep-alive)
-# Each load runs at most $DUR s (default 5). Needs haproxy, iperf3 and wrk
+# The two request loads are the median of 2×$ROUNDS interleaved samples
+# (see below). Each load runs at most $DUR s (default 5).
+# Needs haproxy, iperf3 and wrk
 # (apt-get install -y haproxy iperf3 wrk). Run it on an otherwise idle
 # machine; `uptime` is printed first and the command to reproduce last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DUR=${DUR:-5}
+ROUNDS=${ROUNDS:-2}
 CONNS=${CONNS:-5000}
 OUT=/tmp/halo-bench
 mkdir -p "$OUT"
@@ -145,16 +148,45 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 == 0) print "n/a"; else print
 echo "# measuring ($DUR s per load)..."
 # Memory first, while both proxies are fresh: afterwards their heaps and
 # pools have grown with the other loads and RSS would not move.
+# One short hold through each proxy first, so that the code of accepting,
+# connecting and closing is in memory before the baseline: halo hands back
+# the pages only its start needed (internal/bootpages) and would otherwise
+# count their return as memory per connection.
+for port in $HALO_HOLD $HAP_HOLD; do "$OUT/holdconns" -addr "127.0.0.1:$port" -n 100 </dev/null >/dev/null; done
+sleep 0.5
 M_H=$(rss_per_conn "$HALO_PID" $HALO_HOLD halo)
 M_P=$(rss_per_conn "$HAP_PID" $HAP_HOLD haproxy)
 sleep 1 # the held connections close
 T_D=$(throughput $IPERF_SRV); T_H=$(throughput $HALO_IPERF); T_P=$(throughput $HAP_IPERF)
-read -r C_D S_D <<<"$(connrate $HTTP_SRV)"
-read -r C_H S_H <<<"$(connrate $HALO_HTTP)"
-read -r C_P S_P <<<"$(connrate $HAP_HTTP)"
-read -r L50_D L99_D <<<"$(latency $HTTP_SRV)"
-read -r L50_H L99_H <<<"$(latency $HALO_HTTP)"
-read -r L50_P L99_P <<<"$(latency $HAP_HTTP)"
+# The request loads run in $ROUNDS rounds of mirrored order (direct, halo,
+# haproxy, haproxy, halo, direct), and each figure is the median of its
+# 2×$ROUNDS samples: on a small VM the CPU the host takes away (steal)
+# changes from second to second by more than the differences measured, and
+# a fixed order would hand it to whichever path runs at the bad moment.
+# The steal seen during each path's loads is printed with the table.
+declare -A SAMPLES STEAL
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
+all_ticks() { awk '/^cpu / {s = 0; for (i = 2; i <= NF; i++) s += $i; print s}' /proc/stat; }
+sample() { # sample KIND PATH PORT: one load, appended to SAMPLES[KIND PATH]
+	local s0 a0 v
+	s0=$(steal_ticks); a0=$(all_ticks)
+	if [ "$1" = conn ]; then v=$(connrate "$3"); else v=$(latency "$3"); fi
+	SAMPLES[$1 $2]+="$v"$'\n'
+	STEAL[$2]="${STEAL[$2]:-0 0} $(( $(steal_ticks) - s0 )) $(( $(all_ticks) - a0 ))"
+}
+for _ in $(seq "$ROUNDS"); do
+	for kind in conn lat; do
+		for path in direct halo haproxy haproxy halo direct; do
+			case $path in direct) port=$HTTP_SRV ;; halo) port=$HALO_HTTP ;; haproxy) port=$HAP_HTTP ;; esac
+			sample $kind $path $port
+		done
+	done
+done
+# median KIND PATH COLUMN -> the median of that column of the samples
+median() { printf '%s' "${SAMPLES[$1 $2]}" | awk -v c="$3" 'NF { print $c }' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+steal_pct() { awk -v l="${STEAL[$1]}" 'BEGIN { n = split(l, f, " "); for (i = 1; i <= n; i += 2) { s += f[i]; a += f[i + 1] } printf "%.0f%%", (a > 0 ? 100 * s / a : 0) }'; }
+C_D=$(median conn direct 1) S_D=$(median conn direct 2) C_H=$(median conn halo 1) S_H=$(median conn halo 2) C_P=$(median conn haproxy 1) S_P=$(median conn haproxy 2)
+L50_D=$(median lat direct 1) L99_D=$(median lat direct 2) L50_H=$(median lat halo 1) L99_H=$(median lat halo 2) L50_P=$(median lat haproxy 1) L99_P=$(median lat haproxy 2)
 printf '\n%-28s %12s %12s %12s %14s %13s\n' metric direct halo haproxy "halo÷haproxy" "halo÷direct"
 row() { printf '%-28s %12s %12s %12s %14s %13s\n' "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")" "$(ratio "$3" "$2")"; }
 row "throughput Gbit/s (higher)" "$T_D" "$T_H" "$T_P"
@@ -163,7 +195,8 @@ row "TCP segments/conn (lower)" "$S_D" "$S_H" "$S_P"
 row "p50 latency us (lower)" "$L50_D" "$L50_H" "$L50_P"
 row "p99 latency us (lower)" "$L99_D" "$L99_H" "$L99_P"
 row "RSS B/idle conn (lower)" "-" "$M_H" "$M_P"
+echo "# request loads: median of $((2 * ROUNDS)) samples each; CPU stolen by the host during them: direct $(steal_pct direct), halo $(steal_pct halo), haproxy $(steal_pct haproxy)"
 
 echo
-echo "# reproduce: cd $(pwd) && DUR=$DUR CONNS=$CONNS bash bench/proxy.sh   ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes'))"
+echo "# reproduce: cd $(pwd) && DUR=$DUR ROUNDS=$ROUNDS CONNS=$CONNS bash bench/proxy.sh   ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes'))"
 echo "# loads, per path: iperf3 -c 127.0.0.1 -p PORT -t $DUR | wrk -t 2 -c 50 -d ${DUR}s -H 'Connection: close' URL | wrk -t 2 -c 50 -d ${DUR}s --latency URL | holdconns -n $CONNS"
