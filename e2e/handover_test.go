@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,14 +34,18 @@ func handoverRounds() int {
 // preemption, again and again, while a client probes the VIP every 10 ms
 // and five long-lived connections stay open across each move: not one
 // probe fails and not one connection is cut, at VRRPv2 advert 1 s and
-// VRRPv3 advert 0.1 s.
+// VRRPv3 advert 0.1 s; and with haproxy.cfg's user/group, where the
+// serving process runs as nobody and starts nft with CAP_NET_ADMIN only.
 func TestHandoverCutsNothing(t *testing.T) {
 	cases := []struct {
-		name string
-		pair drill.Pair
+		name   string
+		pair   drill.Pair
+		global string // extra lines of haproxy.cfg's global section
+		rounds int    // 0: handoverRounds()
 	}{
-		{"VRRPv2 advert_int 1", drill.Pair{Version: 2, Advert: time.Second, AuthPass: "1cee4b6e"}},
-		{"VRRPv3 advert_int 0.1", drill.Pair{Version: 3, Advert: 100 * time.Millisecond}},
+		{"VRRPv2 advert_int 1", drill.Pair{Version: 2, Advert: time.Second, AuthPass: "1cee4b6e"}, "", 0},
+		{"VRRPv3 advert_int 0.1", drill.Pair{Version: 3, Advert: 100 * time.Millisecond}, "", 0},
+		{"VRRPv3 as nobody", drill.Pair{Version: 3, Advert: 100 * time.Millisecond}, "    user nobody\n    group nogroup\n", 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +57,7 @@ func TestHandoverCutsNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := drill.HAProxy(frontPort, webPort) + drill.EchoFrontend(echoFront, echoPort)
+			cfg = strings.Replace(cfg, "global\n", "global\n"+tc.global, 1)
 			spec := func(node int) drill.NodeSpec {
 				return drill.NodeSpec{Kind: drill.Halo, Keepalived: tc.pair.Keepalived(node), HAProxy: cfg}
 			}
@@ -64,6 +70,9 @@ func TestHandoverCutsNothing(t *testing.T) {
 			bin := testutil.HaloBinary(t)
 
 			rounds := handoverRounds()
+			if tc.rounds > 0 {
+				rounds = min(rounds, tc.rounds)
+			}
 			var lostHandover, lostPreempt, cutHandover, cutPreempt int
 			for i := range rounds {
 				// lb1 → lb2 by `halo handover`.

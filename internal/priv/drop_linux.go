@@ -13,9 +13,12 @@ var Kept = []cap.Value{cap.NET_ADMIN, cap.NET_RAW, cap.NET_BIND_SERVICE}
 
 // Drop makes every thread of this process run as a with no supplementary
 // groups and exactly Kept in its permitted and effective sets; the
-// bounding set is cut to Kept too, and the inheritable and ambient sets are
-// emptied, so no program it starts can regain anything. libcap applies each
-// step to all threads at once (psx). Drop needs root; it is not undone.
+// bounding set is cut to Kept too and the ambient set is emptied, so a
+// program it starts gets no capability unless it is asked for. The
+// inheritable set holds NET_ADMIN alone: that lets the flow hand-off start
+// nft with NET_ADMIN raised as ambient for that one program (vip.Handoff),
+// a power the process has anyway. libcap applies each step to all threads
+// at once (psx). Drop needs root; it is not undone.
 func Drop(a Account) error {
 	keep := map[cap.Value]bool{}
 	for _, v := range Kept {
@@ -41,6 +44,9 @@ func Drop(a Account) error {
 		if err := s.SetFlag(f, true, Kept...); err != nil {
 			return err
 		}
+	}
+	if err := s.SetFlag(cap.Inheritable, true, cap.NET_ADMIN); err != nil {
+		return err
 	}
 	if err := s.SetProc(); err != nil {
 		return fmt.Errorf("set capabilities %s: %w", s, err)

@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Handoff moves TCP flows between two masters without cutting them, with
@@ -176,6 +179,12 @@ func deleteTable(family, name string) error {
 
 func nft(script string) error {
 	cmd := exec.Command("nft", "-f", "-")
+	if os.Geteuid() != 0 {
+		// After priv.Drop (haproxy.cfg's user/group) this process holds
+		// NET_ADMIN but nft would start with no capability at all: pass
+		// NET_ADMIN on as ambient (Drop left it inheritable for this).
+		cmd.SysProcAttr = &syscall.SysProcAttr{AmbientCaps: []uintptr{unix.CAP_NET_ADMIN}}
+	}
 	cmd.Stdin = strings.NewReader(script)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
