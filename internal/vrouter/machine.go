@@ -37,6 +37,13 @@ type Config struct {
 	// Master that hears a better master sends one advert of its own before
 	// it steps down. false yields silently, as RFC 5798 §6.4.3 does.
 	HigherPrioSendAdvert bool
+	// TransitionBeforeAdvert puts a new master's Transition (VIPs added)
+	// before its first SendAdvert, not after as RFC 5798 §6.4.2 orders
+	// them. With use_vmac the advert leaves from the virtual MAC the old
+	// master also owns, so it moves the switches' entry for that MAC at
+	// once: sent first, it would pull clients to a node without the VIPs
+	// for as long as adding them takes.
+	TransitionBeforeAdvert bool
 }
 
 // Advert is a received, already validated advertisement.
@@ -338,7 +345,11 @@ func (m *Machine) becomeMaster(now time.Time, r Reason, detail string) []Action 
 func (m *Machine) becomeMasterFrom(now time.Time, r Reason, detail string, peer netip.Addr) []Action {
 	acts := m.sendAdvert(now)
 	m.master, m.masterPriority = m.cfg.PrimaryIP, m.priority
-	return append(acts, m.transitionWith(now, Master, r, detail, peer)...)
+	tr := m.transitionWith(now, Master, r, detail, peer)
+	if m.cfg.TransitionBeforeAdvert {
+		return append(tr, acts...)
+	}
+	return append(acts, tr...)
 }
 
 // becomeBackup adopts interval as Master_Adver_Interval, arms the down timer

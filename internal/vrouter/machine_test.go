@@ -79,6 +79,7 @@ func v3(prio uint8, interval time.Duration) Config {
 func with(c Config, f func(*Config)) Config { f(&c); return c }
 
 func nopreempt(c *Config)        { c.Preempt = false }
+func vmacOrder(c *Config)        { c.TransitionBeforeAdvert = true }
 func stateMaster(c *Config)      { c.InitialState = Master }
 func sendsBeforeYield(c *Config) { c.HigherPrioSendAdvert = true }
 
@@ -157,6 +158,16 @@ func TestMachineBackup(t *testing.T) {
 			{0, start(), []Action{move(Init, Backup, ReasonStartup)}, Backup, v2Prio98Down},
 			{v2Prio98Down - 1, tick(), nil, Backup, v2Prio98Down},
 			{v2Prio98Down, tick(), []Action{send(98), move(Backup, Master, ReasonMasterDown)}, Master, v2Prio98Down + sec(1)},
+		}},
+		{"with use_vmac the VIPs come before the first advert (it moves the shared MAC)", with(v2(98), vmacOrder), []step{
+			{0, start(), []Action{move(Init, Backup, ReasonStartup)}, Backup, v2Prio98Down},
+			{v2Prio98Down, tick(), []Action{move(Backup, Master, ReasonMasterDown), send(98)}, Master, v2Prio98Down + sec(1)},
+		}},
+		{"with use_vmac a master's resignation is answered VIPs first too", with(v2(98), vmacOrder), []step{
+			{0, start(), []Action{move(Init, Backup, ReasonStartup)}, Backup, v2Prio98Down},
+			{sec(1), advert(ipHigh, 100, sec(1)), nil, Backup, noDeadlineCheck},
+			{sec(2), advert(ipHigh, 0, sec(1)), nil, Backup, noDeadlineCheck},
+			{sec(2) + v2Prio98Down - sec(3), tick(), []Action{move(Backup, Master, ReasonPriorityZero), send(98)}, Master, noDeadlineCheck},
 		}},
 		{"a v3 backup becomes master at exactly 360.9375 ms", v3(100, ms(100)), []step{
 			{0, start(), []Action{move(Init, Backup, ReasonStartup)}, Backup, v3Prio100Down},

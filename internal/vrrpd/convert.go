@@ -28,6 +28,8 @@ func machineConfig(ic *keepalived.Instance, primary netip.Addr) vrouter.Config {
 		PrimaryIP:      primary,
 
 		HigherPrioSendAdvert: ic.HigherPrioSendAdvert,
+		// Adverts from the VMAC move it; from the base interface they do not.
+		TransitionBeforeAdvert: ic.UseVMAC && !ic.VMACXmitBase,
 	}
 	if ic.InitialState == keepalived.StateMaster {
 		mc.InitialState = vrouter.Master
