@@ -59,15 +59,7 @@ func dump(c *Config) string {
 		for _, v := range in.ExcludedVIPs {
 			w(1, "excluded %s", vip(v))
 		}
-		for _, t := range in.TrackScripts {
-			w(1, "track_script %s (script %t)", track(t.Track), t.Script != nil)
-		}
-		for _, t := range in.TrackInterfaces {
-			w(1, "track_interface %s", track(t))
-		}
-		for _, t := range in.TrackBackends {
-			w(1, "track_backend %s", track(t))
-		}
+		trackers(w, in.TrackScripts, in.TrackInterfaces, in.TrackBackends)
 		if in.BGPAnnounceVIPs {
 			w(1, "bgp_announce_vips")
 		}
@@ -82,15 +74,7 @@ func dump(c *Config) string {
 	}
 	for _, a := range c.Announces {
 		w(0, "bgp_announce %s at %s:%d prefixes %v communities %x med %d (%t) prepend %d", a.Name, a.File, a.Line, a.Prefixes, a.Attrs.Communities, a.Attrs.MED, a.Attrs.HasMED, a.Attrs.ASPathPrepend)
-		for _, t := range a.TrackScripts {
-			w(1, "track_script %s (script %t)", track(t.Track), t.Script != nil)
-		}
-		for _, t := range a.TrackInterfaces {
-			w(1, "track_interface %s", track(t))
-		}
-		for _, t := range a.TrackBackends {
-			w(1, "track_backend %s", track(t))
-		}
+		trackers(w, a.TrackScripts, a.TrackInterfaces, a.TrackBackends)
 	}
 	for _, sg := range c.SyncGroups {
 		w(0, "vrrp_sync_group %s at %s:%d group %q", sg.Name, sg.File, sg.Line, sg.Group)
@@ -147,4 +131,17 @@ func render(c *Config, d diag.List) string {
 		b.WriteString(dump(c))
 	}
 	return b.String()
+}
+
+// trackers dumps the track_* lists an instance and a bgp_announce share.
+func trackers(w func(int, string, ...any), scripts []TrackScript, ifaces, backends []Track) {
+	for _, t := range scripts {
+		w(1, "track_script %s (script %t)", track(t.Track), t.Script != nil)
+	}
+	for _, t := range ifaces {
+		w(1, "track_interface %s", track(t))
+	}
+	for _, t := range backends {
+		w(1, "track_backend %s", track(t))
+	}
 }
