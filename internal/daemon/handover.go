@@ -89,7 +89,7 @@ func (d *Daemon) StartHandover(timeout time.Duration) error {
 		if b != nil {
 			progress("bgp: routes sent with GRACEFUL_SHUTDOWN; withdrawing after graceful_shutdown_delay")
 			n := b.speaker.Maintenance(ctx)
-			rep.Moved = append(rep.Moved, fmt.Sprintf("%d BGP route(s) withdrawn", n))
+			rep.Moved = append(rep.Moved, fmt.Sprintf("%d BGP route(s) off this node (withdrawn)", n))
 		}
 		if hasVRRP {
 			var vr vrrpd.HandoverReport
