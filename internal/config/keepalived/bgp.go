@@ -180,9 +180,11 @@ func (p *parser) parseBGPAnnounce(b *node, name string) {
 		}
 	}
 	a := &BGPAnnounce{Name: name, File: b.file, Line: b.line}
+	sawPrefix := false // a bad prefix line has its own error
 	for _, n := range b.children {
 		switch n.key() {
 		case "prefix":
+			sawPrefix = true
 			if !c.args(n, 1, 1, "ADDRESS/LENGTH") {
 				continue
 			}
@@ -227,7 +229,7 @@ func (p *parser) parseBGPAnnounce(b *node, name string) {
 			c.unknown("bgp_announce", n)
 		}
 	}
-	if len(a.Prefixes) == 0 {
+	if !sawPrefix {
 		c.errf(b, "no prefix: add `prefix ADDRESS/LENGTH`")
 	}
 	p.cfg.Announces = append(p.cfg.Announces, a)
