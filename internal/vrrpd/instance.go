@@ -26,12 +26,15 @@ type instance struct {
 	done     chan struct{} // closed when the loop and its handover are over
 	loopDone chan struct{} // closed when the loop returned
 
-	mu         sync.Mutex
-	cfg        *keepalived.Instance // replaced by a reload (same VRID, interface, version)
-	pass       [8]byte
-	conn       Conn       // nil while the interface is missing
-	primary    netip.Addr // our address: advert source and tie-break
-	state      vrouter.State
+	mu      sync.Mutex
+	cfg     *keepalived.Instance // replaced by a reload (same VRID, interface, version)
+	pass    [8]byte
+	conn    Conn          // nil while the interface is missing
+	primary netip.Addr    // our address: advert source and tie-break
+	state   vrouter.State // the machine's, from a transition's start (sync groups)
+	// What status reports: set once a transition's work (VIPs, hand-off)
+	// is done, so that "MASTER" means the VIPs are in place.
+	shown      vrouter.State
 	since      time.Time
 	reason     string
 	groupFault string
@@ -209,10 +212,7 @@ func sameAddresses(got []netip.Addr, want []keepalived.VIP) bool {
 // listeners hear of it.
 func (in *instance) onTransition(t vrouter.Transition) {
 	in.mu.Lock()
-	in.state, in.since, in.reason = t.To, t.At, t.Reason.String()
-	if t.Detail != "" {
-		in.reason += ": " + t.Detail
-	}
+	in.state = t.To
 	ic := in.cfg
 	switch {
 	case t.To == vrouter.Master:
@@ -256,6 +256,12 @@ func (in *instance) onTransition(t vrouter.Transition) {
 	case t.From == vrouter.Master:
 		in.vips.release(t.To.String())
 	}
+	in.mu.Lock()
+	in.shown, in.since, in.reason = t.To, t.At, t.Reason.String()
+	if t.Detail != "" {
+		in.reason += ": " + t.Detail
+	}
+	in.mu.Unlock()
 	in.r.publish(Event{
 		Instance: ic.Name, VRID: ic.VRID, Interface: ic.Interface,
 		From: t.From, To: t.To, Reason: t.Reason, Detail: t.Detail,

@@ -109,33 +109,17 @@ func (n *node) instance(name string) stats.Instance {
 	return stats.Instance{}
 }
 
-// waitState waits for name to be in state and for its transition there to
-// have run to the end (VIPs, hand-off, listeners): the snapshot shows the
-// state machine's state as soon as it changes, before the transition's
-// work is done, and a loaded machine shows the gap.
 func (n *node) waitState(name, state string, within time.Duration) {
 	n.t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		if n.instance(name).State == state && n.lastTransition(name) == state {
+		if n.instance(name).State == state {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	in := n.instance(name)
 	n.t.Fatalf("%s: %s is %s (%s), want %s within %v", n.name, name, in.State, in.Reason, state, within)
-}
-
-// lastTransition is the state name's last published transition went to.
-func (n *node) lastTransition(name string) string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for i := len(n.events) - 1; i >= 0; i-- {
-		if n.events[i].Instance == name {
-			return n.events[i].To.String()
-		}
-	}
-	return ""
 }
 
 func (n *node) transitions() int {

@@ -48,7 +48,7 @@ func (r *Router) instanceStat(in *instance) stats.Instance {
 	ic, n, tracks := in.cfg, in.n, in.tracks
 	s := stats.Instance{
 		Name: ic.Name, VRID: ic.VRID, Interface: ic.Interface, Version: ic.Version, Family: ic.Family(),
-		State: st.State.String(), Reason: in.reason, Since: in.since,
+		State: in.shown.String(), Reason: in.reason, Since: in.since,
 		BasePriority: int(ic.Priority), EffectivePriority: int(st.Priority),
 		Master: st.Master, MasterPriority: int(st.MasterPriority),
 		LastAdvert: in.lastAdvert, AdvertInterval: ic.AdvertInt, Maintenance: st.Maintenance,
