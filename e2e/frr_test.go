@@ -120,7 +120,11 @@ func (r *frrRouter) vtysh(cmd string) (string, error) {
 // nexthops returns the gateways of the kernel's route to dst in the
 // router (what zebra installed from BGP); none when there is no route.
 func (r *frrRouter) nexthops(dst string) []string {
-	out, err := exec.Command("ip", "-n", r.host.Namespace, "route", "show", dst).Output()
+	family := "-4"
+	if strings.Contains(dst, ":") {
+		family = "-6"
+	}
+	out, err := exec.Command("ip", "-n", r.host.Namespace, family, "route", "show", dst).Output()
 	if err != nil {
 		return nil
 	}
@@ -155,7 +159,11 @@ func (r *frrRouter) waitNexthops(t *testing.T, dst string, n int, timeout time.D
 // bgpPaths returns the paths bgpd holds for prefix (whether best or not),
 // with their communities as FRR prints them.
 func (r *frrRouter) bgpPaths(prefix string) []frrPath {
-	out, err := r.vtysh("show bgp ipv4 unicast " + prefix + " json")
+	family := "ipv4"
+	if strings.Contains(prefix, ":") {
+		family = "ipv6"
+	}
+	out, err := r.vtysh("show bgp " + family + " unicast " + prefix + " json")
 	if err != nil {
 		return nil
 	}
