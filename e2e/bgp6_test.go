@@ -28,17 +28,7 @@ const (
 )
 
 func TestBGPIPv6AnnounceAndWithdraw(t *testing.T) {
-	testutil.RequireRoot(t)
-	siteSeq++
-	lab, err := netlab.New(fmt.Sprintf("halo-bgp6-%d", siteSeq))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := lab.Close(); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
+	lab := newLab(t, "halo-bgp6-")
 	must := func(err error) {
 		t.Helper()
 		if err != nil {

@@ -55,17 +55,7 @@ type bgpSite struct {
 
 func newBGPSite(t *testing.T, nodes int) *bgpSite {
 	t.Helper()
-	testutil.RequireRoot(t)
-	siteSeq++
-	lab, err := netlab.New(fmt.Sprintf("halo-bgp%d", siteSeq))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := lab.Close(); err != nil {
-			t.Errorf("cleaning up: %v", err)
-		}
-	})
+	lab := newLab(t, "halo-bgp")
 	s := &bgpSite{lab: lab, dir: t.TempDir(), bin: testutil.HaloBinary(t)}
 	must := func(err error) {
 		t.Helper()

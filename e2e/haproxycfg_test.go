@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/halo-lb/halo/internal/drill"
-	"github.com/halo-lb/halo/internal/netlab"
 	"github.com/halo-lb/halo/internal/testutil"
 )
 
@@ -30,13 +29,7 @@ func TestExampleHAProxyConfigsRun(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			testutil.RequireRoot(t)
-			lab, err := netlab.New(fmt.Sprintf("halo-cfg%d", siteSeq))
-			siteSeq++
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { lab.Close() })
+			lab := newLab(t, "halo-cfg")
 			// An address outside the configs' server range, so no server
 			// is reachable and none is this host.
 			h, err := lab.AddHost("lb", "198.51.100.1/24")

@@ -42,6 +42,25 @@ func newSite(t *testing.T) *drill.Site {
 	return s
 }
 
+// newLab makes an empty lab of namespaces for one test (needs root; the
+// name gets a number of its own) and removes it, with every process in it,
+// when the test ends.
+func newLab(t *testing.T, name string) *netlab.Lab {
+	t.Helper()
+	testutil.RequireRoot(t)
+	siteSeq++
+	lab, err := netlab.New(fmt.Sprintf("%s%d", name, siteSeq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := lab.Close(); err != nil {
+			t.Errorf("cleaning up: %v", err)
+		}
+	})
+	return lab
+}
+
 // startNode starts a node and, if the test fails, prints its log.
 func startNode(t *testing.T, s *drill.Site, node int, spec drill.NodeSpec) *drill.Node {
 	t.Helper()

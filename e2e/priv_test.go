@@ -33,11 +33,7 @@ const keptCaps = 1<<10 | 1<<12 | 1<<13
 func TestLeastPrivilege(t *testing.T) {
 	testutil.RequireRoot(t)
 	bin := testutil.HaloBinary(t)
-	lab, err := netlab.New("halo-priv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lab.Close() })
+	lab := newLab(t, "halo-priv")
 	h, err := lab.AddHost("lb", "192.0.2.1/24")
 	if err != nil {
 		t.Fatal(err)
