@@ -6,6 +6,9 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,7 +109,15 @@ backend servers
 	site := &bgpSite{dir: t.TempDir(), bin: testutil.HaloBinary(t), nodes: nodes, addrs: addrs, gws: gws}
 	var halos []*bgpNode
 	for i := range nodes {
-		ka := fmt.Sprintf(`bgp_speaker {
+		// chk_busy is nearly always running, so the SIGTERM below, sent to
+		// the node's process group, reaches it too: its death must not
+		// read as a failed check and turn the graceful stop into a withdraw.
+		ka := fmt.Sprintf(`vrrp_script chk_busy {
+    script "/bin/sleep 0.3"
+    interval 0.1
+    timeout 2
+}
+bgp_speaker {
     router_id 198.51.100.%d
     local_as 64512
     graceful_shutdown_delay 1
@@ -120,6 +131,7 @@ backend servers
 bgp_announce WEB6 {
     prefix %s
     track_backend { servers }
+    track_script { chk_busy }
 }
 `, 201+i, gws[i], addrs[i], bgp6Route)
 		halos = append(halos, site.startWith(t, i, ka, haproxy))
@@ -170,6 +182,13 @@ bgp_announce WEB6 {
 	}
 
 	// SIGTERM: GRACEFUL_SHUTDOWN first, the withdraw after the delay (1 s).
+	// A stop sent to the whole process group reaches the running chk_busy
+	// too, and the script may die first: make that order certain by
+	// signalling the script 100 ms before halo.
+	if n := signalChildren(t, halos[0].Pid(), "sleep", syscall.SIGTERM); n == 0 {
+		t.Fatal("chk_busy is not running under n1")
+	}
+	time.Sleep(100 * time.Millisecond)
 	start = time.Now()
 	halos[0].Signal(syscall.SIGTERM)
 	gshut := time.Duration(0)
@@ -189,4 +208,32 @@ bgp_announce WEB6 {
 	if gshut == 0 || took < 900*time.Millisecond {
 		t.Errorf("SIGTERM: graceful shutdown seen after %v, withdrawn after %v; want the community first, the withdraw after the 1 s delay", gshut, took)
 	}
+}
+
+// signalChildren sends sig to the children of pid whose command is comm,
+// waiting up to 2 s for one to exist, and returns how many it signalled.
+func signalChildren(t *testing.T, pid int, comm string, sig syscall.Signal) int {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		n := 0
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			for _, field := range strings.Fields(string(b)) {
+				child, err := strconv.Atoi(field)
+				if err != nil {
+					continue
+				}
+				if c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child)); strings.TrimSpace(string(c)) == comm {
+					if syscall.Kill(child, sig) == nil {
+						n++
+					}
+				}
+			}
+		}
+		if n > 0 {
+			return n
+		}
+	}
+	return 0
 }

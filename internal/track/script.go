@@ -2,6 +2,10 @@ package track
 
 import (
 	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -60,6 +64,18 @@ func (s *Script) Run(ctx context.Context, initial bool, onChange func(good bool,
 		case <-t.C:
 		}
 		err := s.RunOnce(ctx)
+		if err != nil && killedBySignal(err) {
+			// A stop signal sent to the whole process group or cgroup (Ctrl-C,
+			// kill -TERM -PGID, systemd's default KillMode) reaches the script
+			// as it reaches halo, and the script often dies first. Its death
+			// says nothing about the service: give our own stop a moment to
+			// arrive before counting it, or a stopping node would withdraw its
+			// routes or drop its priority instead of leaving gracefully.
+			select {
+			case <-ctx.Done():
+			case <-time.After(signalSettle):
+			}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -80,4 +96,22 @@ func (s *Script) Run(ctx context.Context, initial bool, onChange func(good bool,
 			}
 		}
 	}
+}
+
+// signalSettle is how long a script's death by a signal waits for this
+// process's own stop before it counts as a failure.
+var signalSettle = 500 * time.Millisecond
+
+// killedBySignal reports whether err says the script was ended by a signal
+// that halo did not send (a timeout is reported as "timed out", not as the
+// SIGKILL that ended it). Errors that crossed the privileged helper arrive
+// as text, so the text is matched too.
+func killedBySignal(err error) bool {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+			return ws.Signaled()
+		}
+	}
+	return strings.HasPrefix(err.Error(), "signal: ")
 }

@@ -75,3 +75,59 @@ func TestScriptTimeoutIsFailure(t *testing.T) {
 		t.Errorf("true failed: %v", err)
 	}
 }
+
+// A script killed by the stop signal that also reached halo (a signal to the
+// process group, systemd's control-group stop) must not turn the verdict
+// bad: the stop arrives within the settle window and no change is reported.
+// Killed by a signal while nothing stops, it still counts as a failure.
+func TestScriptKilledBySignalAtStop(t *testing.T) {
+	old := signalSettle
+	signalSettle = 300 * time.Millisecond
+	defer func() { signalSettle = old }()
+	s := &Script{Name: "chk", Argv: []string{"sh", "-c", "kill -TERM $$"}, Interval: 10 * time.Millisecond}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	changes := make(chan bool, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx, true, func(good bool, _ error) { changes <- good })
+	}()
+	time.Sleep(100 * time.Millisecond) // the first run died; the window is open
+	cancel()
+	<-done
+	if len(changes) != 0 {
+		t.Errorf("a script killed as the daemon stopped changed the verdict to %v", <-changes)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	start := time.Now()
+	go s.Run(ctx, true, func(good bool, _ error) { changes <- good })
+	select {
+	case good := <-changes:
+		if good {
+			t.Error("a script killed by a signal made the verdict good")
+		}
+		if d := time.Since(start); d < signalSettle {
+			t.Errorf("verdict after %v, before the %v settle window", d, signalSettle)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a script killed by a signal, nothing stopping, never counted as a failure")
+	}
+}
+
+func TestKilledBySignal(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("signal: terminated"), true}, // through the privileged helper
+		{errors.New("exit status 1"), false},
+		{errors.New("timed out: context deadline exceeded"), false},
+	} {
+		if got := killedBySignal(c.err); got != c.want {
+			t.Errorf("killedBySignal(%q) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
