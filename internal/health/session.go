@@ -276,7 +276,7 @@ func (s *session) send(data []byte) (ioState, error) {
 		s.sending, s.out = true, data
 	}
 	for len(s.out) > 0 {
-		n, err := rawsock.Write(s.fd, s.out)
+		n, err := rawsock.Send(s.fd, s.out)
 		switch err {
 		case nil:
 			s.out = s.out[n:]
@@ -318,7 +318,7 @@ func (s *session) fill() ioState {
 		return ioDone
 	}
 	for {
-		n, err := rawsock.Read(s.fd, room)
+		n, err := rawsock.Recv(s.fd, room)
 		switch {
 		case err == nil:
 			s.buf = s.buf[:len(s.buf)+n]

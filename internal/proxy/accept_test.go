@@ -3,6 +3,8 @@ package proxy
 import (
 	"net"
 	"net/netip"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +156,38 @@ func TestEarlyBytesWaitForTheNextAttempt(t *testing.T) {
 		if got := c.mustLine(t); got != want {
 			t.Fatalf("got %q, want %q", got, want)
 		}
+	}
+}
+
+func TestABurstOfConnectionsSpreadsOverTheReactors(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)) // four reactors
+	srv := startServer(t, "s1")
+	p := startProxy(t, config(srv.server()))
+	const n = 60
+	var wg sync.WaitGroup
+	for range n { // at once, as a client pool opens its connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := dial(t, p.addr)
+			if _, err := c.line(5 * time.Second); err != nil {
+				t.Errorf("no greeting: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	rs := *p.active.Load()
+	if len(rs) != 4 {
+		t.Fatalf("%d reactors, want 4", len(rs))
+	}
+	loads, total, lo, hi := []int32{}, int32(0), int32(n), int32(0)
+	for _, r := range rs {
+		l := r.load.Load()
+		loads = append(loads, l)
+		total += l
+		lo, hi = min(lo, l), max(hi, l)
+	}
+	if total != n || hi-lo > 5 {
+		t.Errorf("connections per reactor %v (total %d): want %d, about %d each", loads, total, n, n/len(rs))
 	}
 }

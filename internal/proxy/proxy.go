@@ -341,6 +341,7 @@ func (p *Proxy) Serve(ctx context.Context) error {
 // connClosed is the last step of conn.close.
 func (p *Proxy) connClosed(c *conn, reason string) {
 	c.fe.stats.close()
+	c.r.load.Add(-1)
 	p.gate.release(c.fe)
 	if reason != reasonDone && reason != reasonIdle && p.log.Enabled(context.Background(), slog.LevelDebug) {
 		var be string
@@ -384,6 +385,9 @@ func (p *Proxy) startReactors(listeners []*listener) error {
 		if err := g.watch(l); err != nil {
 			return fail(err)
 		}
+	}
+	for _, r := range p.reactors {
+		r.peers = p.reactors
 	}
 	p.acks.Add(n)
 	rs := p.reactors

@@ -25,8 +25,9 @@ const (
 // each taken from the reactor's pool only while data is in flight: an idle
 // connection holds neither.
 //
-// A flow starts in copy mode: a short request or answer costs one read(2)
-// and one write(2), and a read that returns less than the buffer proves
+// A flow starts in copy mode: a short request or answer costs one
+// recvfrom(2) and one sendto(2) (rawsock.Recv, Send), and a read that
+// returns less than the buffer proves
 // the socket empty (epoll(7)), which saves the read that would return
 // EAGAIN. A read that fills the buffer suggests bulk data: the flow
 // switches to splice(2), which moves pages without copying them, until a
@@ -137,7 +138,7 @@ func (c *conn) flush(i int) error {
 	case f.eof:
 		n, err = sysSendMore(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	default:
-		n, err = rawsock.Write(c.fd[1-i], f.buf[f.off:f.off+f.n])
+		n, err = rawsock.Send(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	}
 	if n > 0 && f.eof {
 		f.more = true
@@ -176,7 +177,7 @@ func (f *flow) read(r *reactor, src int) (int, error) {
 		f.buf = r.bufs.get()
 	}
 	f.off = 0
-	n, err := rawsock.Read(src, f.buf[:])
+	n, err := rawsock.Recv(src, f.buf[:])
 	if n == bufSize {
 		f.splice = r.p.splice
 	} else if n > 0 {

@@ -32,6 +32,11 @@ type reactor struct {
 	evfd   int // eventfd: wakes the loop when post adds work or a flag is set
 	one    [8]byte
 
+	// connections this reactor owns or has been handed (accept.go pick);
+	// peers is every reactor of the proxy, this one included
+	load  atomic.Int32
+	peers []*reactor
+
 	mu    sync.Mutex
 	inbox []*conn
 	calls []func()      // run on the loop (shutdown.go)

@@ -33,6 +33,28 @@ func Write(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
+// Recv is recvfrom(2) with no flags and no address: read(2) for a socket.
+// It enters the socket code directly, where read(2) first passes the file
+// layer (position lock, access checks and notification, an iov_iter): about
+// a tenth of the proxy's system time per relayed request on loopback.
+func Recv(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// Send is sendto(2) with MSG_NOSIGNAL and no address: write(2) for a
+// socket, for the same reason as Recv; a peer's reset is EPIPE, not SIGPIPE.
+func Send(fd int, p []byte) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), unix.MSG_NOSIGNAL, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
 // EpollCtl is epoll_ctl(2).
 func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
 	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
