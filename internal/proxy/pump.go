@@ -27,9 +27,8 @@ const (
 //
 // A flow starts in copy mode: a short request or answer costs one
 // recvfrom(2) and one sendto(2) (rawsock.Recv, Send), and a read that
-// returns less than the buffer proves
-// the socket empty (epoll(7)), which saves the read that would return
-// EAGAIN. A read that fills the buffer suggests bulk data: the flow
+// returns less than the buffer proves the socket empty (epoll(7)), which
+// saves the read that would return EAGAIN. A read that fills the buffer suggests bulk data: the flow
 // switches to splice(2), which moves pages without copying them, until a
 // splice moves less than a buffer's worth.
 type flow struct {
@@ -136,7 +135,7 @@ func (c *conn) flush(i int) error {
 	case f.hasPipe:
 		n, err = sysSplice(f.pipe.r, c.fd[1-i], f.n)
 	case f.eof:
-		n, err = sysSendMore(c.fd[1-i], f.buf[f.off:f.off+f.n])
+		n, err = rawsock.SendMore(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	default:
 		n, err = rawsock.Send(c.fd[1-i], f.buf[f.off:f.off+f.n])
 	}

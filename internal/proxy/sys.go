@@ -23,19 +23,9 @@ func errnoErr(e unix.Errno) error {
 	return e
 }
 
-// sysSendMore is write(2) with MSG_MORE: the kernel keeps a partial segment
-// for what follows at once (the FIN of a shutdown(2) or close(2)), so that
-// a short answer and its end leave in one segment.
-func sysSendMore(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)),
-		unix.MSG_MORE|unix.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// sysSpliceMore is sysSplice with SPLICE_F_MORE, for the same purpose.
+// sysSpliceMore is sysSplice with SPLICE_F_MORE, for the purpose of
+// rawsock.SendMore: the FIN of a shutdown made at once rides in the last
+// data segment.
 func sysSpliceMore(from, to, n int) (int, error) {
 	m, _, e := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0, uintptr(n),
 		unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK|unix.SPLICE_F_MORE)

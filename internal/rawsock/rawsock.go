@@ -24,19 +24,8 @@ func Read(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// Write is write(2).
-func Write(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
-}
-
-// Recv is recvfrom(2) with no flags and no address: read(2) for a socket.
-// It enters the socket code directly, where read(2) first passes the file
-// layer (position lock, access checks and notification, an iov_iter): about
-// a tenth of the proxy's system time per relayed request on loopback.
+// Recv is recvfrom(2) with no flags and no address: read(2) for a socket,
+// entering the socket code without the file layer's checks on the way.
 func Recv(fd int, p []byte) (int, error) {
 	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), 0, 0, 0)
 	if e != 0 {
@@ -46,9 +35,16 @@ func Recv(fd int, p []byte) (int, error) {
 }
 
 // Send is sendto(2) with MSG_NOSIGNAL and no address: write(2) for a
-// socket, for the same reason as Recv; a peer's reset is EPIPE, not SIGPIPE.
-func Send(fd int, p []byte) (int, error) {
-	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), unix.MSG_NOSIGNAL, 0, 0)
+// socket, as Recv is read(2); a peer's reset is EPIPE, not SIGPIPE.
+func Send(fd int, p []byte) (int, error) { return sendto(fd, p, unix.MSG_NOSIGNAL) }
+
+// SendMore is Send with MSG_MORE: the kernel keeps a partial segment back
+// for what follows, so a shutdown(2) made at once rides in the last data
+// segment as its FIN.
+func SendMore(fd int, p []byte) (int, error) { return sendto(fd, p, unix.MSG_MORE|unix.MSG_NOSIGNAL) }
+
+func sendto(fd int, p []byte, flags uintptr) (int, error) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)), flags, 0, 0)
 	if e != 0 {
 		return 0, e
 	}
