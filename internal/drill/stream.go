@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/halo-lb/halo/internal/netlab"
@@ -105,20 +106,39 @@ type stream struct {
 
 // OpenStreams opens n connections to target from h.
 func OpenStreams(h *netlab.Host, target netip.AddrPort, n int) (*Streams, error) {
-	return openStreams(h, target, n, false)
+	return openStreams(h, target, n, false, 0)
+}
+
+// OpenStreamFrom opens one connection to target from h's source port
+// port, which may still be in TIME_WAIT (SO_REUSEADDR; the host needs
+// net.ipv4.tcp_tw_reuse=1 to connect from it again).
+func OpenStreamFrom(h *netlab.Host, target netip.AddrPort, port int) (*Streams, error) {
+	return openStreams(h, target, 1, false, port)
 }
 
 // OpenGreetedStreams opens n connections to GreetEcho servers behind target.
 func OpenGreetedStreams(h *netlab.Host, target netip.AddrPort, n int) (*Streams, error) {
-	return openStreams(h, target, n, true)
+	return openStreams(h, target, n, true, 0)
 }
 
-func openStreams(h *netlab.Host, target netip.AddrPort, n int, greeted bool) (*Streams, error) {
+func openStreams(h *netlab.Host, target netip.AddrPort, n int, greeted bool, port int) (*Streams, error) {
 	s := &Streams{}
 	for i := range n {
 		var c net.Conn
 		err := h.Do(func() error {
 			var d net.Dialer
+			if port > 0 {
+				d.LocalAddr = &net.TCPAddr{Port: port}
+				d.Control = func(_, _ string, rc syscall.RawConn) error {
+					var serr error
+					if err := rc.Control(func(fd uintptr) {
+						serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+					}); err != nil {
+						return err
+					}
+					return serr
+				}
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
 			var err error

@@ -31,7 +31,8 @@ import (
 //     the same link (nftables dup: the IP header is unchanged, the frame
 //     goes to the old master's MAC) and dropped here, instead of being
 //     answered with a RST. The node's own flows began with a SYN here and
-//     are never in the set.
+//     are never in the set. Conntrack's entries of ended flows to the
+//     VIPs are removed first (see forgetEndedFlows).
 //
 // IPv4 only: IPv6 VIPs are released as before. Needs the nft binary; its
 // absence is an error the caller logs once.
@@ -127,8 +128,25 @@ add chain ip %[1]s pre { type filter hook prerouting priority -150; policy accep
 add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & syn == 0 ct state new add @theirs { %[4]s }
 add rule ip %[1]s pre iifname %[2]q ip daddr { %[3]s } tcp flags & (fin | rst) != 0 ct state invalid add @theirs { %[4]s }
 `, tableName("fwd", key), iface, nftSet(v4), flow, nftSeconds(setTimeout)) + dup
-	return nft(rules)
+	if err := nft(rules); err != nil {
+		return err
+	}
+	if _, err := forgetEndedFlows(v4); err != nil {
+		return &ConntrackError{err}
+	}
+	return nil
 }
+
+// ConntrackError is Forward's error when the table is in place but ended
+// flows could not be removed from conntrack: forwarding works, except for a
+// flow on a port whose earlier flow to this node conntrack still remembers.
+type ConntrackError struct{ Err error }
+
+func (e *ConntrackError) Error() string {
+	return "forwarding is in place, but ended flows to the VIPs stay in conntrack: " + e.Err.Error()
+}
+
+func (e *ConntrackError) Unwrap() error { return e.Err }
 
 // StopForward undoes Forward.
 func (h *Handoff) StopForward(key string) error {

@@ -94,7 +94,9 @@ func (in *instance) forwardTo(peer netip.Addr) {
 		// resolve the VIP itself as the next hop and lose them.
 		if err := in.r.env.Handoff.Forward(k, dev, ic.Interface, addrs, peer); err != nil {
 			in.handoffError("forwarding the old master's flows", err)
-			continue
+			if ce := (*vip.ConntrackError)(nil); !errors.As(err, &ce) {
+				continue
+			}
 		}
 		keys = append(keys, k)
 	}
