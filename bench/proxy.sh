@@ -10,6 +10,9 @@
 #   - bulk throughput:       iperf3 -t $DUR through each path
 #   - new connections/s:     wrk -H 'Connection: close' against bench/cmd/httpd
 #   - p50/p99 latency:       wrk --latency -c 50 (keep-alive)
+# The request loads' backend is bench/cmd/httpd (Go), or with BACKEND=nginx
+# Debian's nginx (2 workers, a fixed answer of the same size): a backend
+# that answers faster and without a Go scheduler in the way.
 # The two request loads are the median of 2×$ROUNDS interleaved samples
 # (see below). Each load runs at most $DUR s (default 5).
 # Needs haproxy, iperf3 and wrk
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/.."
 DUR=${DUR:-5}
 ROUNDS=${ROUNDS:-2}
 CONNS=${CONNS:-5000}
+BACKEND=${BACKEND:-httpd}
 OUT=/tmp/halo-bench
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
@@ -28,6 +32,11 @@ ulimit -n "$(ulimit -Hn)"
 for t in haproxy iperf3 wrk; do
 	command -v "$t" >/dev/null || { echo "missing $t: apt-get install -y haproxy iperf3 wrk" >&2; exit 1; }
 done
+case $BACKEND in
+httpd) ;;
+nginx) command -v nginx >/dev/null || { echo "missing nginx: apt-get install -y nginx-light" >&2; exit 1; } ;;
+*) echo "BACKEND is httpd or nginx, not $BACKEND" >&2; exit 2 ;;
+esac
 
 # Ports: backend servers 1xxxx, halo 2xxxx, haproxy 3xxxx.
 IPERF_SRV=15201 HTTP_SRV=18080 HOLD_SRV=18081
@@ -79,7 +88,26 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 iperf3 -s -p "$IPERF_SRV" >/dev/null 2>&1 & PIDS+=($!)
-"$OUT/httpd" -addr "127.0.0.1:$HTTP_SRV" & PIDS+=($!)
+if [ "$BACKEND" = nginx ]; then
+	cat >"$OUT/nginx.conf" <<CFG
+worker_processes 2;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $OUT; proxy_temp_path $OUT; fastcgi_temp_path $OUT; uwsgi_temp_path $OUT; scgi_temp_path $OUT;
+    server {
+        listen 127.0.0.1:$HTTP_SRV;
+        location / { default_type text/plain; return 200 "hello from the benchmark backend\n"; }
+    }
+}
+CFG
+	nginx -c "$OUT/nginx.conf" -g 'daemon off;' & PIDS+=($!)
+else
+	"$OUT/httpd" -addr "127.0.0.1:$HTTP_SRV" & PIDS+=($!)
+fi
 "$OUT/httpd" -addr "127.0.0.1:$HOLD_SRV" & PIDS+=($!)
 "${HALO[@]}" 2>"$OUT/halo.log" & HALO_PID=$!; PIDS+=($HALO_PID)
 haproxy -W -db -f "$OUT/haproxy-ref.cfg" 2>"$OUT/haproxy.log" & PIDS+=($!)
@@ -87,7 +115,7 @@ sleep 1
 # The master-worker haproxy: measure the worker.
 HAP_PID=$(pgrep -P "${PIDS[-1]}" haproxy | head -1)
 [ -n "$HAP_PID" ] || HAP_PID=${PIDS[-1]}
-echo "# halo: $HALO_KIND (pid $HALO_PID); haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3) (worker pid $HAP_PID)"
+echo "# halo: $HALO_KIND (pid $HALO_PID); haproxy: $(haproxy -v | head -1 | cut -d' ' -f1-3) (worker pid $HAP_PID); request loads' backend: $BACKEND"
 
 # throughput PORT -> Gbit/s received
 throughput() {
@@ -198,5 +226,5 @@ row "RSS B/idle conn (lower)" "-" "$M_H" "$M_P"
 echo "# request loads: median of $((2 * ROUNDS)) samples each; CPU stolen by the host during them: direct $(steal_pct direct), halo $(steal_pct halo), haproxy $(steal_pct haproxy)"
 
 echo
-echo "# reproduce: cd $(pwd) && DUR=$DUR ROUNDS=$ROUNDS CONNS=$CONNS bash bench/proxy.sh   ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes'))"
+echo "# reproduce: cd $(pwd) && BACKEND=$BACKEND DUR=$DUR ROUNDS=$ROUNDS CONNS=$CONNS bash bench/proxy.sh   ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ', uncommitted changes'))"
 echo "# loads, per path: iperf3 -c 127.0.0.1 -p PORT -t $DUR | wrk -t 2 -c 50 -d ${DUR}s -H 'Connection: close' URL | wrk -t 2 -c 50 -d ${DUR}s --latency URL | holdconns -n $CONNS"

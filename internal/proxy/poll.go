@@ -68,8 +68,49 @@ func (r *reactor) poll(until int64) (int, error) {
 		pl.deadline = until
 	}
 	pl.n, pl.err = 0, nil
-	if err := pl.raw.Read(pl.pollNow); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+	r.parkedAt.Store(monotime())
+	err := pl.raw.Read(pl.pollNow)
+	r.parkedAt.Store(0)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, err
 	}
 	return pl.n, pl.err
 }
+
+const (
+	// a parked peer with events waiting this long is starved: no thread
+	// watches Go's poller (watchPoller)
+	starvedAfter = time.Millisecond
+	// how often a busy reactor looks at its parked peers
+	starveCheckEvery = 250 * time.Microsecond
+)
+
+// watchPoller makes sure a peer reactor parked in Go's poller is not
+// starved while this one stays busy. Only one thread at a time blocks in
+// the runtime's epoll_wait; when it wakes to run one reactor that then
+// never parks (a fast backend keeps its sockets busy), nothing watches the
+// poller until sysmon looks, after up to 10 ms and then again and again:
+// the parked reactor's connections wait tens of milliseconds. When a peer
+// has been parked for starvedAfter and its epoll set is readable, an empty
+// goroutine is readied: the runtime wakes an idle P's thread for it, and
+// that thread finds the peer in the poller. Run at the end of a busy turn.
+func (r *reactor) watchPoller() {
+	if r.now-r.starveChecked < int64(starveCheckEvery) {
+		return
+	}
+	r.starveChecked = r.now
+	for _, o := range r.peers {
+		t := o.parkedAt.Load()
+		if o == r || t == 0 || r.now-t < int64(starvedAfter) {
+			continue
+		}
+		r.pfd[0] = unix.PollFd{Fd: int32(o.epfd), Events: unix.POLLIN}
+		if n, _ := unix.Poll(r.pfd[:], 0); n > 0 {
+			kickPoller()
+			return
+		}
+	}
+}
+
+// kickPoller readies an empty goroutine (a variable for tests).
+var kickPoller = func() { go func() {}() }

@@ -44,6 +44,10 @@ type reactor struct {
 	quit  atomic.Bool   // stop the loop (no connection left)
 	turns atomic.Uint64 // loop turns started, for Proxy.quiesce
 	acked bool          // told Serve it stopped accepting (p.acks); loop only
+	// monotime when the loop parked in Go's poller, 0 while it runs (watchPoller)
+	parkedAt      atomic.Int64
+	starveChecked int64 // loop only: last watchPoller look
+	pfd           [1]unix.PollFd
 
 	// owned by the loop goroutine
 	now    int64
@@ -177,6 +181,9 @@ func (r *reactor) run() {
 		}
 		r.expire()
 		r.flushShutdowns()
+		if n > 0 && len(r.peers) > 1 {
+			r.watchPoller()
+		}
 		if g.off.Load() {
 			r.ackStop() // this turn's accepts are over
 		}
